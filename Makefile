@@ -1,0 +1,52 @@
+# The front door: `make run` chats in the console, `make test` checks everything.
+# Both create .venv and install the project on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest check eval bench fuzz telegram clean messages
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m bot console
+
+telegram: $(STAMP)
+	$(BIN)/python -m bot telegram
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff format --check bot tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: $(STAMP)
+	$(BIN)/python -m bot check
+
+eval: $(STAMP)
+	$(BIN)/python -m bot eval
+
+pytest: $(STAMP)
+	NO_PROXY=127.0.0.1,localhost $(BIN)/python -m pytest -q
+
+test: lint typecheck check pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build
+
+# Refresh the message template from the code and merge it into the catalogues;
+# then translate any new empty msgstr in locales/tr/LC_MESSAGES/messages.po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -k N_ --no-location --omit-header --sort-output -o locales/messages.pot bot
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --omit-header --no-fuzzy-matching

@@ -1,0 +1,414 @@
+"""The knowledge base: intents, values, topics and the lexicon, read from YAML.
+
+The YAML files are the curators' interface, so every mistake is reported with
+its file, line and what is wrong, all at once, and nothing half-loaded is ever
+served. See the README for the format.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot._lexicon import Lexicon, parse_form
+from bot._text import fold
+from bot._values import Value, parse_value
+from bot._yaml import Mapping, Sequence, YamlError, read_yaml
+
+__all__ = ["LANGS", "Catalog", "CatalogError", "Intent", "Problem", "bundled_dir", "load_catalog"]
+
+#: The languages every intent must speak.
+LANGS = ("en", "tr")
+SMALLTALK = "smalltalk"
+LEXICON_FILE = "lexicon.yaml"
+SOURCE_FILE = "source.txt"
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$")
+_FILE_KEYS = frozenset({"values", "topics", "intents"})
+_INTENT_KEYS = frozenset(
+    {"id", "topic", "title", "phrases", "answer", "source", "related", "context", "follows"}
+)
+_REQUIRED = ("id", "topic", "title", "phrases", "answer")
+_LEXICON_KEYS = frozenset({"stopwords", "concepts"})
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One mistake in the knowledge base."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+class CatalogError(Exception):
+    """The knowledge base has mistakes; ``problems`` lists each with file and line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """One question the bot can answer, with its answer in every language."""
+
+    id: str
+    topic: str
+    title: dict[str, str]
+    phrases: dict[str, tuple[str, ...]]
+    answer: dict[str, str]
+    source: tuple[str, ...]
+    related: tuple[str, ...]
+    context: dict[str, tuple[str, ...]]
+    follows: str | None
+    file: str
+    line: int
+
+    @property
+    def is_smalltalk(self) -> bool:
+        return self.topic == SMALLTALK
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything the engine knows, validated and with answers rendered."""
+
+    intents: tuple[Intent, ...]
+    topics: dict[str, dict[str, str]]
+    values: dict[str, Value]
+    lexicon: Lexicon
+    source_text: str
+    directory: Path
+
+    def intent(self, intent_id: str) -> Intent:
+        for intent in self.intents:
+            if intent.id == intent_id:
+                return intent
+        raise KeyError(intent_id)
+
+
+def bundled_dir() -> Path:
+    """The bundled ``intents/`` directory: inside the wheel, or the repository's."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "intents", here.parent / "intents"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("the bundled intents/ directory is missing")
+
+
+def load_catalog(directory: Path) -> Catalog:
+    """Read and validate a knowledge-base directory; raise :class:`CatalogError` on any mistake."""
+    return _Reader(directory).read()
+
+
+class _Reader:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Problem] = []
+        self.values: dict[str, tuple[Value, str, int]] = {}
+        self.topics: dict[str, tuple[dict[str, str], str, int]] = {}
+        self.raw_intents: list[tuple[Mapping, str]] = []
+
+    def problem(self, file: str, line: int, message: str) -> None:
+        self.problems.append(Problem(file, line, message))
+
+    def read(self) -> Catalog:
+        if not self.directory.is_dir():
+            raise CatalogError([Problem(str(self.directory), 0, "not a directory")])
+        files = sorted(p for p in self.directory.glob("*.yaml") if p.name != LEXICON_FILE)
+        if not files:
+            self.problem(str(self.directory), 0, "no *.yaml files")
+        for path in files:
+            self.read_file(path)
+        lexicon = self.read_lexicon(self.directory / LEXICON_FILE)
+        source_text = self.read_source(self.directory / SOURCE_FILE)
+        intents = self.build_intents(source_text)
+        if self.problems:
+            raise CatalogError(self.problems)
+        return Catalog(
+            intents=tuple(intents),
+            topics={k: v[0] for k, v in self.topics.items()},
+            values={k: v[0] for k, v in self.values.items()},
+            lexicon=lexicon,
+            source_text=source_text,
+            directory=self.directory,
+        )
+
+    def read_file(self, path: Path) -> None:
+        name = path.name
+        try:
+            data = read_yaml(path)
+        except YamlError as exc:
+            self.problem(name, exc.line, exc.message)
+            return
+        if data is None:
+            return
+        if not isinstance(data, Mapping):
+            self.problem(name, getattr(data, "line", 1), "the file must be a mapping of values/topics/intents")
+            return
+        for key in data.keys() - _FILE_KEYS:
+            self.problem(name, data.line_of(key), f"unknown key {key!r} (expected: values, topics, intents)")
+        self.read_values(data.get("values"), name, data.line_of("values"))
+        self.read_topics(data.get("topics"), name, data.line_of("topics"))
+        intents = data.get("intents")
+        if intents is None:
+            return
+        if not isinstance(intents, Sequence):
+            self.problem(name, data.line_of("intents"), "`intents` must be a list")
+            return
+        for item, line in zip(intents, intents.item_lines, strict=True):
+            if isinstance(item, Mapping):
+                self.raw_intents.append((item, name))
+            else:
+                self.problem(name, line, "an intent must be a mapping")
+
+    def read_values(self, raw: Any, name: str, line: int) -> None:
+        if raw is None:
+            return
+        if not isinstance(raw, Mapping):
+            self.problem(name, line, "`values` must be a mapping")
+            return
+        for key, spec in raw.items():
+            where = raw.line_of(key)
+            if key in self.values:
+                _, other, other_line = self.values[key]
+                self.problem(name, where, f"value {key!r} is already defined at {other}:{other_line}")
+                continue
+            try:
+                self.values[key] = (parse_value(spec), name, where)
+            except ValueError as exc:
+                self.problem(name, where, f"value {key!r}: {exc}")
+
+    def read_topics(self, raw: Any, name: str, line: int) -> None:
+        if raw is None:
+            return
+        if not isinstance(raw, Mapping):
+            self.problem(name, line, "`topics` must be a mapping")
+            return
+        for key, titles in raw.items():
+            where = raw.line_of(key)
+            if key in self.topics:
+                self.problem(name, where, f"topic {key!r} is defined twice")
+                continue
+            parsed = self.per_language(titles, name, where, f"topic {key!r}")
+            if parsed is not None:
+                self.topics[key] = (parsed, name, where)
+
+    def per_language(self, raw: Any, name: str, line: int, what: str) -> dict[str, str] | None:
+        if not isinstance(raw, Mapping):
+            self.problem(name, line, f"{what} must map each language ({', '.join(LANGS)}) to text")
+            return None
+        result: dict[str, str] = {}
+        for key in raw.keys() - set(LANGS):
+            self.problem(name, raw.line_of(key), f"{what}: unknown language {key!r}")
+        for lang in LANGS:
+            text = raw.get(lang)
+            if not isinstance(text, str) or not text.strip():
+                self.problem(name, raw.line, f"{what}: missing the {lang!r} text")
+            else:
+                result[lang] = text.strip()
+        return result if len(result) == len(LANGS) else None
+
+    def per_language_list(
+        self, raw: Any, name: str, line: int, what: str, required: bool = True
+    ) -> dict[str, tuple[str, ...]]:
+        if not isinstance(raw, Mapping):
+            self.problem(name, line, f"{what} must map each language ({', '.join(LANGS)}) to a list")
+            return {}
+        result: dict[str, tuple[str, ...]] = {}
+        for key in raw.keys() - set(LANGS):
+            self.problem(name, raw.line_of(key), f"{what}: unknown language {key!r}")
+        for lang in LANGS:
+            items = raw.get(lang)
+            if items is None and not required:
+                result[lang] = ()
+                continue
+            if not isinstance(items, list) or not items:
+                self.problem(name, raw.line_of(lang), f"{what}: missing the {lang!r} list")
+                continue
+            bad = [i for i in items if not isinstance(i, str) or not i.strip()]
+            if bad:
+                self.problem(name, raw.line_of(lang), f"{what}: {lang!r} entries must be text")
+            result[lang] = tuple(i.strip() for i in items if isinstance(i, str) and i.strip())
+        return result
+
+    def build_intents(self, source_text: str) -> list[Intent]:
+        intents: list[Intent] = []
+        seen: dict[str, tuple[str, int]] = {}
+        phrase_owner: dict[str, tuple[str, str, int]] = {}
+        for raw, name in self.raw_intents:
+            intent = self.build_intent(raw, name, seen, phrase_owner, source_text)
+            if intent is not None:
+                intents.append(intent)
+        known = set(seen)
+        for intent in intents:
+            for related in intent.related:
+                if related not in known:
+                    self.problem(intent.file, intent.line, f"{intent.id}: related id {related!r} does not exist")
+            if intent.follows is not None and intent.follows not in known:
+                self.problem(intent.file, intent.line, f"{intent.id}: follows {intent.follows!r}, which does not exist")
+        return intents
+
+    def build_intent(
+        self,
+        raw: Mapping,
+        name: str,
+        seen: dict[str, tuple[str, int]],
+        phrase_owner: dict[str, tuple[str, str, int]],
+        source_text: str,
+    ) -> Intent | None:
+        line = raw.line
+        for key in raw.keys() - _INTENT_KEYS:
+            self.problem(name, raw.line_of(key), f"unknown key {key!r} in an intent")
+        missing = [k for k in _REQUIRED if k not in raw]
+        intent_id = raw.get("id")
+        label = intent_id if isinstance(intent_id, str) else "intent"
+        if missing:
+            self.problem(name, line, f"{label}: missing {', '.join(missing)}")
+            return None
+        if not isinstance(intent_id, str) or not _ID.match(intent_id):
+            self.problem(name, raw.line_of("id"), f"bad id {intent_id!r}: use lower case, digits, dots, underscores")
+            return None
+        if intent_id in seen:
+            other, other_line = seen[intent_id]
+            self.problem(name, raw.line_of("id"), f"duplicate id {intent_id!r} (also at {other}:{other_line})")
+            return None
+        seen[intent_id] = (name, raw.line_of("id"))
+        topic = raw["topic"]
+        if topic not in self.topics:
+            self.problem(name, raw.line_of("topic"), f"{intent_id}: unknown topic {topic!r}")
+        title = self.per_language(raw["title"], name, raw.line_of("title"), f"{intent_id} title")
+        phrases = self.per_language_list(raw["phrases"], name, raw.line_of("phrases"), f"{intent_id} phrases")
+        context = self.per_language_list(
+            raw.get("context", Mapping()), name, raw.line_of("context"), f"{intent_id} context", required=False
+        )
+        templates = self.per_language(raw["answer"], name, raw.line_of("answer"), f"{intent_id} answer")
+        answer = self.render(templates, name, raw.line_of("answer"), intent_id) if templates else None
+        for lang, items in phrases.items():
+            for phrase in items:
+                key = " ".join(fold(phrase).split()).strip(" ?.!")
+                if key in phrase_owner:
+                    owner, other, other_line = phrase_owner[key]
+                    where = "twice in this intent" if owner == intent_id else f"also in {owner} ({other}:{other_line})"
+                    self.problem(name, raw.line_of("phrases"), f"{intent_id}: phrase {phrase!r} is {where}")
+                else:
+                    phrase_owner[key] = (intent_id, name, raw.line_of("phrases"))
+        source = self.read_quotes(raw.get("source"), name, raw.line_of("source"), intent_id, source_text)
+        if not source and topic != SMALLTALK:
+            self.problem(name, line, f"{intent_id}: a fact needs its `source` quote")
+        related = raw.get("related", [])
+        if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
+            self.problem(name, raw.line_of("related"), f"{intent_id}: `related` must be a list of ids")
+            related = []
+        follows = raw.get("follows")
+        if follows is not None and not isinstance(follows, str):
+            self.problem(name, raw.line_of("follows"), f"{intent_id}: `follows` must be an id")
+            follows = None
+        if title is None or answer is None or len(phrases) != len(LANGS):
+            return None
+        return Intent(
+            id=intent_id,
+            topic=str(topic),
+            title=title,
+            phrases=phrases,
+            answer=answer,
+            source=source,
+            related=tuple(related),
+            context=context,
+            follows=follows,
+            file=name,
+            line=line,
+        )
+
+    def render(self, templates: dict[str, str], name: str, line: int, intent_id: str) -> dict[str, str] | None:
+        rendered: dict[str, str] = {}
+        for lang, template in templates.items():
+            try:
+                fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+            except ValueError as exc:
+                self.problem(name, line, f"{intent_id} answer ({lang}): {exc}")
+                return None
+            unknown = [f for f in fields if f not in self.values]
+            if unknown:
+                self.problem(name, line, f"{intent_id} answer ({lang}): unknown value {unknown[0]!r}")
+                return None
+            rendered[lang] = template.format_map({f: self.values[f][0].render(lang) for f in fields})
+        return rendered
+
+    def read_quotes(self, raw: Any, name: str, line: int, intent_id: str, source_text: str) -> tuple[str, ...]:
+        if raw is None:
+            return ()
+        quotes = [raw] if isinstance(raw, str) else raw
+        if not isinstance(quotes, list) or not all(isinstance(q, str) for q in quotes):
+            self.problem(name, line, f"{intent_id}: `source` must be a quote or a list of quotes")
+            return ()
+        flat = " ".join(source_text.split())
+        for quote in quotes:
+            if source_text and " ".join(quote.split()) not in flat:
+                self.problem(name, line, f"{intent_id}: source quote not found in {SOURCE_FILE}: {quote[:60]!r}…")
+        return tuple(" ".join(q.split()) for q in quotes)
+
+    def read_source(self, path: Path) -> str:
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError:
+            return ""
+        except UnicodeDecodeError:
+            self.problem(path.name, 0, "not UTF-8")
+            return ""
+
+    def read_lexicon(self, path: Path) -> Lexicon:
+        empty = Lexicon.build({}, {})
+        if not path.exists():
+            return empty
+        name = path.name
+        try:
+            data = read_yaml(path)
+        except YamlError as exc:
+            self.problem(name, exc.line, exc.message)
+            return empty
+        if data is None:
+            return empty
+        if not isinstance(data, Mapping):
+            self.problem(name, 1, "the lexicon must be a mapping with stopwords and concepts")
+            return empty
+        for key in data.keys() - _LEXICON_KEYS:
+            self.problem(name, data.line_of(key), f"unknown key {key!r} (expected: stopwords, concepts)")
+        stopwords = self.per_language_list(
+            data.get("stopwords", Mapping()), name, data.line_of("stopwords"), "stopwords", required=False
+        )
+        concepts: dict[str, dict[str, tuple[str, ...]]] = {}
+        raw_concepts = data.get("concepts", Mapping())
+        if not isinstance(raw_concepts, Mapping):
+            self.problem(name, data.line_of("concepts"), "`concepts` must be a mapping")
+            raw_concepts = Mapping()
+        owner: dict[tuple[str, ...], str] = {}
+        for concept, forms in raw_concepts.items():
+            where = raw_concepts.line_of(concept)
+            parsed = self.per_language_list(forms, name, where, f"concept {concept!r}", required=False)
+            concepts[concept] = parsed
+            for written in (w for words in parsed.values() for w in words):
+                form = parse_form(concept, written)
+                if form is None:
+                    self.problem(name, where, f"concept {concept!r}: empty form {written!r}")
+                    continue
+                key = tuple(w + ("*" if p else "") for w, p in zip(form.words, form.prefix, strict=True))
+                if key in owner and owner[key] != concept:
+                    self.problem(name, where, f"{written!r} is in both {owner[key]!r} and {concept!r}")
+                owner.setdefault(key, concept)
+        return Lexicon.build(stopwords, concepts)
+
+
+def iter_phrases(catalog: Catalog, lang: str) -> Iterator[tuple[Intent, str]]:
+    """Every (intent, phrase) pair of one language."""
+    for intent in catalog.intents:
+        for phrase in intent.phrases[lang]:
+            yield intent, phrase

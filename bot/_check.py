@@ -1,0 +1,59 @@
+"""Checks beyond loading: translations complete, every phrase finds its own intent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from bot._catalog import LANGS, Problem
+from bot._engine import Engine
+from bot._i18n import DOMAIN
+
+__all__ = ["check_locales", "check_self_match"]
+
+
+def check_locales(directory: Path) -> list[Problem]:
+    """Every message of the template translated, in every non-English language."""
+    problems: list[Problem] = []
+    template = directory / f"{DOMAIN}.pot"
+    if not template.is_file():
+        return [Problem(str(template), 0, "the message template is missing")]
+    try:
+        with template.open("rb") as handle:
+            wanted = {m.id: m.lineno for m in read_po(handle) if m.id}
+    except Exception as exc:  # babel raises various errors on broken files
+        return [Problem(str(template), 0, f"cannot read: {exc}")]
+    for lang in (l for l in LANGS if l != "en"):
+        po_path = directory / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if not po_path.is_file():
+            problems.append(Problem(str(po_path), 0, "the catalogue is missing"))
+            continue
+        try:
+            with po_path.open("rb") as handle:
+                catalog = read_po(handle, locale=lang)
+        except Exception as exc:
+            problems.append(Problem(str(po_path), 0, f"cannot read: {exc}"))
+            continue
+        for message_id in wanted:
+            message = catalog.get(message_id)
+            if message is None:
+                problems.append(Problem(str(po_path), 0, f"missing translation of {str(message_id)[:50]!r}"))
+            elif not message.string or message.fuzzy:
+                state = "fuzzy" if message.fuzzy else "empty"
+                problems.append(Problem(str(po_path), message.lineno, f"{state} translation of {str(message_id)[:50]!r}"))
+    return problems
+
+
+def check_self_match(engine: Engine) -> list[Problem]:
+    """Every phrase must be answered by its own intent; a clash is a curation problem."""
+    problems: list[Problem] = []
+    for intent in engine.intents:
+        for lang in LANGS:
+            for phrase in intent.phrases[lang]:
+                ranking = engine.rank(phrase, limit=2)
+                if not ranking or ranking[0].intent != intent.id:
+                    got = ranking[0].intent if ranking else "nothing"
+                    problems.append(Problem(intent.file, intent.line,
+                                            f"{intent.id}: phrase {phrase!r} ({lang}) matches {got}"))
+    return problems

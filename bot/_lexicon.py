@@ -1,0 +1,118 @@
+"""The curated lexicon: stop-words and synonym concepts, kept as data.
+
+A concept gathers the ways people name one idea in both languages
+(``sell``, ``sold``, ``ihracat*``, ``sattı*`` -> ``export``). The matcher
+compares concepts, so a question and a phrase that share no word can still
+meet. A trailing ``*`` matches any word starting with that root: Turkish adds
+suffixes to roots (``yatırım*`` matches ``yatırımlarımızın``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot._text import Token, fold, tokenize
+
+__all__ = ["Form", "Lexicon"]
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One way of writing a concept: folded words, the last ones possibly roots (``*``)."""
+
+    concept: str
+    words: tuple[str, ...]
+    prefix: tuple[bool, ...]
+
+    def matches(self, tokens: Sequence[Token], start: int) -> bool:
+        if start + len(self.words) > len(tokens):
+            return False
+        for offset, (word, is_prefix) in enumerate(zip(self.words, self.prefix, strict=True)):
+            actual = tokens[start + offset].word
+            if not (actual.startswith(word) if is_prefix else actual == word):
+                return False
+        return True
+
+    @property
+    def root(self) -> str:
+        return self.words[-1]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Stop-words per language and concepts shared by both languages."""
+
+    stopwords: dict[str, frozenset[str]]
+    forms: tuple[Form, ...]
+    _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
+    _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_word: dict[str, list[Form]] = {}
+        by_root: dict[str, list[Form]] = {}
+        for form in self.forms:
+            target = by_root if form.prefix[0] else by_word
+            target.setdefault(form.words[0], []).append(form)
+        longest_first = {k: tuple(sorted(v, key=lambda f: -len(f.words))) for k, v in by_word.items()}
+        object.__setattr__(self, "_by_word", longest_first)
+        object.__setattr__(
+            self,
+            "_by_root",
+            {k: tuple(sorted(v, key=lambda f: -len(f.words))) for k, v in by_root.items()},
+        )
+
+    @classmethod
+    def build(
+        cls, stopwords: dict[str, Sequence[str]], concepts: dict[str, dict[str, Sequence[str]]]
+    ) -> Lexicon:
+        """Compile raw lists as written in ``lexicon.yaml``."""
+        forms = []
+        for concept, by_lang in concepts.items():
+            for written in (w for words in by_lang.values() for w in words):
+                parsed = parse_form(concept, written)
+                if parsed is not None:
+                    forms.append(parsed)
+        stop = {
+            lang: frozenset(t.word for w in words for t in tokenize(w))
+            for lang, words in stopwords.items()
+        }
+        return cls(stop, tuple(forms))
+
+    @property
+    def all_stopwords(self) -> frozenset[str]:
+        return frozenset().union(*self.stopwords.values())
+
+    def match(self, tokens: Sequence[Token], start: int) -> Form | None:
+        """The longest concept form that starts at ``tokens[start]``, if any."""
+        word = tokens[start].word
+        candidates: list[Form] = list(self._by_word.get(word, ()))
+        for cut in range(len(word), 1, -1):
+            candidates.extend(self._by_root.get(word[:cut], ()))
+        best: Form | None = None
+        for form in candidates:
+            if form.matches(tokens, start) and (
+                best is None
+                or (len(form.words), len(form.root)) > (len(best.words), len(best.root))
+            ):
+                best = form
+        return best
+
+
+def parse_form(concept: str, written: str) -> Form | None:
+    """``"construction firm*"`` -> Form(words=("construction", "firm"), prefix=(False, True))."""
+    words: list[str] = []
+    prefix: list[bool] = []
+    for part in fold(written).split():
+        is_prefix = part.endswith("*")
+        tokens = tokenize(part.rstrip("*"))
+        if not tokens:
+            continue
+        for token in tokens[:-1]:
+            words.append(token.word)
+            prefix.append(False)
+        words.append(tokens[-1].word)
+        prefix.append(is_prefix)
+    if not words:
+        return None
+    return Form(concept, tuple(words), tuple(prefix))

@@ -1,0 +1,290 @@
+"""Conversations: follow-ups, clarification, language switching, sources.
+
+A :class:`Session` wraps the stateless engine with what a conversation needs to
+remember: the language, the last answer, the choices just offered. Its state is
+plain JSON-serialisable data (:attr:`Session.state`), so an adapter can keep one
+per chat and restore it after a restart. The console and the Telegram bot both
+talk to the engine only through this class.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any, Protocol
+
+from rapidfuzz import fuzz
+
+from bot._catalog import LANGS
+from bot._engine import Answer, Engine
+from bot._i18n import N_
+from bot._text import clean_input, fold, tokenize
+
+__all__ = ["MissRecorder", "Session"]
+
+#: A follow-up is read against the last answer for this many turns...
+CONTEXT_TURNS = 3
+#: ...and this many seconds.
+CONTEXT_SECONDS = 600.0
+
+_LANGUAGE_NAMES = {
+    "en": frozenset({"english", "ingilizce", "inglizce", "en", "eng"}),
+    "tr": frozenset({"turkish", "turkce", "tr", "turkcesi"}),
+}
+_NEXT = frozenset({"after", "next", "following", "later", "sonraki", "sonrakini", "sonra", "ardindan", "sonrasi", "sonrakine"})
+_PREVIOUS = frozenset({"before", "previous", "earlier", "prior", "onceki", "oncesi", "oncekini", "once"})
+_FOLLOW_UP = frozenset(
+    {"and", "what", "how", "about", "that", "it", "its", "this", "those", "them", "they", "one",
+     "peki", "ya", "ve", "bu", "bunu", "bunun", "onun", "onu", "o", "sey", "seyi", "kac"}
+)
+
+HELP = N_(
+    "Ask me about the relations between Turkey and Kazakhstan, in English or Turkish: "
+    "history, the High Level Strategic Cooperation Council, trade and investment, "
+    "Turkic cooperation, education.\n"
+    "/topics lists what I know, /lang switches language (en/tr), /source shows where "
+    "my last answer comes from."
+)
+TOPICS = N_("Here is what I can tell you about:")
+NO_SOURCE = N_("There is no answer to show the source of yet. Ask me a question first.")
+SOURCE = N_("My last answer comes from this part of the source document:")
+LANGUAGE_SET = N_("I will answer in English from now on.")
+UNKNOWN_COMMAND = N_("I don't know that command. Try /help.")
+LANG_USAGE = N_("Use /lang en or /lang tr.")
+
+
+class MissRecorder(Protocol):
+    """Where declined and low-confidence questions go, for curators to read."""
+
+    def record(self, answer: Answer) -> None: ...
+
+
+class Session:
+    """One conversation with the engine.
+
+    >>> session = Engine.load().session()
+    >>> session.ask("What was the trade volume in 2016?").intent
+    'trade.volume'
+    >>> session.ask("how much of that was exports?").intent
+    'trade.exports'
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        state: Mapping[str, Any] | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        misses: MissRecorder | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.misses = misses
+        self._state: dict[str, Any] = _valid_state(state, engine)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The conversation as plain JSON-serialisable data; pass it back to restore it."""
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self._state.items()}
+
+    @property
+    def lang(self) -> str:
+        return str(self._state["lang"])
+
+    @property
+    def last(self) -> Answer | None:
+        """The last answer that gave an intent (what /source and "say it in Turkish" refer to)."""
+        intent = self._state.get("intent")
+        if intent is None:
+            return None
+        return self.engine.reply(intent, str(self._state.get("question", "")), self.lang)
+
+    def ask(self, text: str) -> Answer:
+        """Answer the next turn of the conversation."""
+        question = clean_input(text) if isinstance(text, str) else ""
+        if question.startswith("/"):
+            return self.command(question)
+        tokens = [t.word for t in tokenize(question)]
+        switched = self._language_request(tokens)
+        if switched is not None:
+            return self.set_language(switched)
+        detected = self.engine.detect_language(question)
+        lang = detected or self.lang
+        picked = self._picked_choice(question, tokens)
+        if picked is not None:
+            return self._remember(self.engine.reply(picked, question, lang))
+        answer = self._answer(question, tokens, lang)
+        if detected is not None:
+            self._state["lang"] = detected
+        return self._remember(answer)
+
+    def choose(self, intent_id: str) -> Answer:
+        """Answer an intent picked from suggestions or choices (a button press)."""
+        if intent_id not in {i.id for i in self.engine.intents}:
+            return self._remember(self.engine.decide("", self.lang, []))
+        title = self.engine.intent(intent_id).title[self.lang]
+        return self._remember(self.engine.reply(intent_id, title, self.lang))
+
+    def command(self, text: str) -> Answer:
+        """Handle ``/help``, ``/start``, ``/topics``, ``/lang [en|tr]`` and ``/source``."""
+        name, _, argument = text[1:].partition(" ")
+        name = name.split("@", 1)[0].lower()
+        argument = argument.strip().lower()
+        lang = self.lang
+        if name in ("help", "start"):
+            return self._info(text, self.engine.gettext(HELP, lang), self.engine.starters(lang))
+        if name == "topics":
+            return self.topics(text)
+        if name == "lang":
+            if not argument:
+                other = "tr" if lang == "en" else "en"
+                return self.set_language(other)
+            if argument in LANGS:
+                return self.set_language(argument)
+            return self._info(text, self.engine.gettext(LANG_USAGE, lang))
+        if name == "source":
+            return self.source(text)
+        return self._info(text, self.engine.gettext(UNKNOWN_COMMAND, lang))
+
+    def set_language(self, lang: str) -> Answer:
+        """Switch the conversation's language and repeat the last answer in it."""
+        self._state["lang"] = lang
+        last = self.last
+        if last is not None:
+            return last
+        return self._info(lang, self.engine.gettext(LANGUAGE_SET, lang))
+
+    def topics(self, question: str = "/topics") -> Answer:
+        lang = self.lang
+        lines = [self.engine.gettext(TOPICS, lang)]
+        choices = []
+        for title, items in self.engine.topics(lang):
+            lines.append(f"\n{title}")
+            lines += [f"• {c.text}" for c in items]
+            choices += items
+        return self._info(question, "\n".join(lines), tuple(choices))
+
+    def source(self, question: str = "/source") -> Answer:
+        lang = self.lang
+        last = self.last
+        if last is None or not last.source:
+            return self._info(question, self.engine.gettext(NO_SOURCE, lang))
+        quotes = "\n".join(f"“{q}”" for q in last.source)
+        text = f"{self.engine.gettext(SOURCE, lang)}\n{quotes}"
+        return replace(self._info(question, text), source=last.source)
+
+    # -- internals ------------------------------------------------------
+
+    def _answer(self, question: str, tokens: list[str], lang: str) -> Answer:
+        engine = self.engine
+        ranking = engine.matcher.rank(question)
+        context = self._context()
+        if context is not None and tokens:
+            last_intent, last_question = context
+            step = _step(tokens)
+            if step is not None:
+                neighbour = self._neighbour(last_intent, step)
+                if neighbour is not None:
+                    return engine.reply(neighbour, question, lang)
+            top = ranking[0].score if ranking else 0.0
+            elliptic = len(tokens) <= 4 or tokens[0] in _FOLLOW_UP
+            if top < engine.threshold or elliptic:
+                with_context = engine.matcher.rank(question, context=last_question)
+                if with_context and with_context[0].score > top:
+                    ranking = with_context
+        answer = engine.decide(question, lang, ranking)
+        if answer.kind in ("decline", "clarify") and self.misses is not None:
+            self.misses.record(answer)
+        return answer
+
+    def _neighbour(self, intent_id: str, step: int) -> str | None:
+        if step > 0:
+            return next((i.id for i in self.engine.intents if i.follows == intent_id), None)
+        return self.engine.intent(intent_id).follows
+
+    def _context(self) -> tuple[str, str] | None:
+        intent = self._state.get("intent")
+        if intent is None:
+            return None
+        age = self.clock() - float(self._state.get("time", 0.0))
+        if self._state.get("turns_since", 0) >= CONTEXT_TURNS or age > CONTEXT_SECONDS:
+            return None
+        return str(intent), str(self._state.get("question", ""))
+
+    def _language_request(self, tokens: list[str]) -> str | None:
+        if not tokens or len(tokens) > 6:
+            return None
+        for lang, names in _LANGUAGE_NAMES.items():
+            if any(t in names for t in tokens) and len(tokens) >= 1:
+                others = [t for t in tokens if t not in names]
+                if len(others) <= 4:
+                    return lang
+        return None
+
+    def _picked_choice(self, question: str, tokens: list[str]) -> str | None:
+        choices: list[str] = self._state.get("choices", [])
+        if not choices:
+            return None
+        if len(tokens) == 1 and tokens[0].isdigit():
+            number = int(tokens[0])
+            if 1 <= number <= len(choices):
+                return choices[number - 1]
+            return None
+        folded = fold(question).strip(" ?.!")
+        best = max(
+            choices,
+            key=lambda c: max(fuzz.ratio(folded, fold(self.engine.intent(c).title[lang])) for lang in LANGS),
+        )
+        score = max(fuzz.ratio(folded, fold(self.engine.intent(best).title[lang])) for lang in LANGS)
+        return best if score >= 85 else None
+
+    def _info(self, question: str, text: str, suggestions: tuple[Any, ...] = ()) -> Answer:
+        return Answer(question, text, None, self.lang, 100.0, "info", suggestions=suggestions)
+
+    def _remember(self, answer: Answer) -> Answer:
+        state = self._state
+        state["turn"] = int(state.get("turn", 0)) + 1
+        state["choices"] = [c.intent for c in answer.choices]
+        if answer.intent is not None:
+            state["intent"] = answer.intent
+            state["question"] = answer.question[:300]
+            state["time"] = self.clock()
+            state["turns_since"] = 0
+        else:
+            state["turns_since"] = int(state.get("turns_since", 0)) + 1
+        return answer
+
+
+def _step(tokens: list[str]) -> int | None:
+    """+1 for "and the one after that?", -1 for "the one before?", else None."""
+    if len(tokens) > 7:
+        return None
+    if any(t in _NEXT for t in tokens):
+        return 1
+    if any(t in _PREVIOUS for t in tokens):
+        return -1
+    return None
+
+
+def _valid_state(state: Mapping[str, Any] | None, engine: Engine) -> dict[str, Any]:
+    """A usable copy of a saved state; anything malformed is dropped, not trusted."""
+    clean: dict[str, Any] = {"lang": engine.default_lang, "turn": 0, "choices": []}
+    if not isinstance(state, Mapping):
+        return clean
+    if state.get("lang") in LANGS:
+        clean["lang"] = state["lang"]
+    known = {i.id for i in engine.intents}
+    if state.get("intent") in known:
+        clean["intent"] = state["intent"]
+        clean["question"] = str(state.get("question", ""))[:300]
+        time_value = state.get("time")
+        clean["time"] = float(time_value) if isinstance(time_value, int | float) else 0.0
+    for key in ("turn", "turns_since"):
+        value = state.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            clean[key] = value
+    choices = state.get("choices")
+    if isinstance(choices, list):
+        clean["choices"] = [c for c in choices if c in known][:5]
+    return clean

@@ -1,0 +1,83 @@
+"""Text normalisation that gets Turkish right.
+
+Everything the matcher compares goes through :func:`fold`: NFKC, apostrophes
+unified, Turkish dotted and dotless I handled *before* lowering (``str.lower``
+turns ``İ`` into ``i`` + U+0307 and ``I`` into ``i``), then diacritics removed,
+so ``KAZAKİSTAN’IN``, ``Kazakistan'ın`` and ``kazakistanin`` meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "MAX_INPUT_CHARS",
+    "MAX_MATCH_CHARS",
+    "Token",
+    "clean_input",
+    "fold",
+    "tokenize",
+    "turkish_lower",
+]
+
+#: Input is cut to this many characters wherever it enters.
+MAX_INPUT_CHARS = 4096
+#: Longer input is cut before matching, so cost is bounded whatever arrives.
+MAX_MATCH_CHARS = 300
+
+_APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼʻ´`′ʹ＇‛"})
+_DOTLESS = str.maketrans({"ı": "i", "İ": "i", "I": "i"})
+_EXTRA_FOLD = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "œ": "oe"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_SPACE = re.compile(r"\s+")
+# A word: letters or digits, with an optional apostrophe suffix (Turkish case
+# endings on proper nouns: Kazakistan'ın; English possessive: Turkey's).
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)?|\$")
+
+
+def clean_input(text: str) -> str:
+    """Make raw user input safe to handle: bounded length, no control characters, single spaces."""
+    text = _CONTROL.sub(" ", text[:MAX_INPUT_CHARS])
+    return _SPACE.sub(" ", text).strip()
+
+
+def turkish_lower(text: str) -> str:
+    """Lower-case with Turkish rules: ``I`` -> ``ı`` and ``İ`` -> ``i``."""
+    return unicodedata.normalize("NFC", text).replace("I", "ı").replace("İ", "i").lower()
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive form used for all comparisons.
+
+    >>> fold("KAZAKİSTAN’IN Dışişleri")
+    "kazakistan'in disisleri"
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_DOTLESS)
+    text = unicodedata.normalize("NFD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", text).translate(_DOTLESS).translate(_EXTRA_FOLD)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One folded word; ``suffix`` is what followed an apostrophe (``in`` in ``kazakistan'in``)."""
+
+    word: str
+    suffix: str = ""
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split folded text into words, cutting apostrophe suffixes off."""
+    tokens = []
+    for match in _WORD.finditer(fold(text[:MAX_MATCH_CHARS])):
+        raw = match.group()
+        if raw == "$":
+            tokens.append(Token("dollar"))
+        elif raw[0].isdigit():
+            tokens.append(Token(raw.replace(",", ".")))
+        else:
+            word, _, suffix = raw.partition("'")
+            tokens.append(Token(word, suffix))
+    return tokens

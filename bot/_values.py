@@ -1,0 +1,130 @@
+"""Facts stored once and rendered per language with Babel.
+
+``{money: 1.96e9, currency: USD}`` becomes "1.96 billion US dollars" in English
+and "1,96 milyar ABD doları" in Turkish, so the two answers cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_compact_decimal, format_decimal, get_currency_name
+
+__all__ = ["VALUE_KINDS", "Value", "parse_value"]
+
+#: The keys a value may have, by kind (the first key names the kind).
+VALUE_KINDS: dict[str, frozenset[str]] = {
+    "money": frozenset({"money", "currency"}),
+    "number": frozenset({"number"}),
+    "ordinal": frozenset({"ordinal"}),
+    "year": frozenset({"year"}),
+    "month": frozenset({"month"}),
+    "date": frozenset({"date", "until"}),
+}
+
+_DASH = {"en": "–", "tr": "-"}
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One fact: a kind and its data, rendered on demand."""
+
+    kind: str
+    data: tuple[tuple[str, Any], ...]
+
+    def render(self, lang: str) -> str:
+        """The value written out in ``lang`` (``"en"`` or ``"tr"``)."""
+        data = dict(self.data)
+        if self.kind == "money":
+            amount = float(data["money"])
+            number = (
+                format_compact_decimal(amount, format_type="long", locale=lang, fraction_digits=2)
+                if amount >= 1_000_000
+                else format_decimal(amount, locale=lang)
+            )
+            return f"{number} {get_currency_name(data['currency'], 2, locale=lang)}"
+        if self.kind == "number":
+            return format_decimal(data["number"], locale=lang)
+        if self.kind == "ordinal":
+            return _ordinal(int(data["ordinal"]), lang)
+        if self.kind == "year":
+            return str(int(data["year"]))
+        if self.kind == "month":
+            return format_date(data["month"], "MMMM y", locale=lang)
+        return _date_range(data["date"], data.get("until"), lang)
+
+
+def _ordinal(n: int, lang: str) -> str:
+    if lang == "tr":
+        return f"{n}."
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _date_range(start: dt.date, end: dt.date | None, lang: str) -> str:
+    full = format_date(end or start, "d MMMM y", locale=lang)
+    if end is None or end == start:
+        return full
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}{_DASH[lang]}{full}"
+    return f"{format_date(start, 'd MMMM y', locale=lang)}{_DASH[lang]}{full}"
+
+
+def parse_value(raw: object) -> Value:
+    """Build a :class:`Value` from its YAML mapping; raise ``ValueError`` saying what is wrong."""
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError("a value must be a mapping such as {money: 1.96e9, currency: USD}")
+    kind = next((k for k in VALUE_KINDS if k in raw), None)
+    if kind is None:
+        raise ValueError(f"unknown value kind; use one of: {', '.join(VALUE_KINDS)}")
+    extra = set(raw) - VALUE_KINDS[kind]
+    if extra:
+        raise ValueError(f"unknown keys for a {kind} value: {', '.join(sorted(map(str, extra)))}")
+    data = dict(raw)
+    if kind == "money":
+        if not isinstance(data.get("currency"), str) or len(data["currency"]) != 3:
+            raise ValueError("a money value needs a three-letter currency such as USD")
+        data["money"] = _number(data["money"])
+    elif kind in ("number", "ordinal", "year"):
+        data[kind] = _number(data[kind])
+    elif kind == "month":
+        data["month"] = _month(data["month"])
+    else:
+        data["date"] = _date(data["date"])
+        if "until" in data:
+            data["until"] = _date(data["until"])
+            if data["until"] < data["date"]:
+                raise ValueError("`until` is before `date`")
+    return Value(kind, tuple(sorted(data.items())))
+
+
+def _number(raw: object) -> float | int:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise ValueError(f"not a number: {raw!r}")
+    try:
+        number = float(raw)
+    except ValueError:
+        raise ValueError(f"not a number: {raw!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {raw!r}")
+    return int(number) if number.is_integer() else number
+
+
+def _date(raw: object) -> dt.date:
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise ValueError(f"not a date (YYYY-MM-DD): {raw!r}") from None
+
+
+def _month(raw: object) -> dt.date:
+    try:
+        return dt.date.fromisoformat(f"{raw}-01")
+    except ValueError:
+        raise ValueError(f"not a month (YYYY-MM): {raw!r}") from None
