@@ -45,7 +45,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        return (
+            f"{self.file}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.file}: {self.message}"
+        )
 
 
 class CatalogError(Exception):
@@ -152,10 +156,16 @@ class _Reader:
         if data is None:
             return
         if not isinstance(data, Mapping):
-            self.problem(name, getattr(data, "line", 1), "the file must be a mapping of values/topics/intents")
+            self.problem(
+                name,
+                getattr(data, "line", 1),
+                "the file must be a mapping of values/topics/intents",
+            )
             return
         for key in data.keys() - _FILE_KEYS:
-            self.problem(name, data.line_of(key), f"unknown key {key!r} (expected: values, topics, intents)")
+            self.problem(
+                name, data.line_of(key), f"unknown key {key!r} (expected: values, topics, intents)"
+            )
         self.read_values(data.get("values"), name, data.line_of("values"))
         self.read_topics(data.get("topics"), name, data.line_of("topics"))
         intents = data.get("intents")
@@ -180,7 +190,9 @@ class _Reader:
             where = raw.line_of(key)
             if key in self.values:
                 _, other, other_line = self.values[key]
-                self.problem(name, where, f"value {key!r} is already defined at {other}:{other_line}")
+                self.problem(
+                    name, where, f"value {key!r} is already defined at {other}:{other_line}"
+                )
                 continue
             try:
                 self.values[key] = (parse_value(spec), name, where)
@@ -221,7 +233,9 @@ class _Reader:
         self, raw: Any, name: str, line: int, what: str, required: bool = True
     ) -> dict[str, tuple[str, ...]]:
         if not isinstance(raw, Mapping):
-            self.problem(name, line, f"{what} must map each language ({', '.join(LANGS)}) to a list")
+            self.problem(
+                name, line, f"{what} must map each language ({', '.join(LANGS)}) to a list"
+            )
             return {}
         result: dict[str, tuple[str, ...]] = {}
         for key in raw.keys() - set(LANGS):
@@ -252,9 +266,17 @@ class _Reader:
         for intent in intents:
             for related in intent.related:
                 if related not in known:
-                    self.problem(intent.file, intent.line, f"{intent.id}: related id {related!r} does not exist")
+                    self.problem(
+                        intent.file,
+                        intent.line,
+                        f"{intent.id}: related id {related!r} does not exist",
+                    )
             if intent.follows is not None and intent.follows not in known:
-                self.problem(intent.file, intent.line, f"{intent.id}: follows {intent.follows!r}, which does not exist")
+                self.problem(
+                    intent.file,
+                    intent.line,
+                    f"{intent.id}: follows {intent.follows!r}, which does not exist",
+                )
         return intents
 
     def build_intent(
@@ -275,38 +297,66 @@ class _Reader:
             self.problem(name, line, f"{label}: missing {', '.join(missing)}")
             return None
         if not isinstance(intent_id, str) or not _ID.match(intent_id):
-            self.problem(name, raw.line_of("id"), f"bad id {intent_id!r}: use lower case, digits, dots, underscores")
+            self.problem(
+                name,
+                raw.line_of("id"),
+                f"bad id {intent_id!r}: use lower case, digits, dots, underscores",
+            )
             return None
         if intent_id in seen:
             other, other_line = seen[intent_id]
-            self.problem(name, raw.line_of("id"), f"duplicate id {intent_id!r} (also at {other}:{other_line})")
+            self.problem(
+                name,
+                raw.line_of("id"),
+                f"duplicate id {intent_id!r} (also at {other}:{other_line})",
+            )
             return None
         seen[intent_id] = (name, raw.line_of("id"))
         topic = raw["topic"]
         if topic not in self.topics:
             self.problem(name, raw.line_of("topic"), f"{intent_id}: unknown topic {topic!r}")
         title = self.per_language(raw["title"], name, raw.line_of("title"), f"{intent_id} title")
-        phrases = self.per_language_list(raw["phrases"], name, raw.line_of("phrases"), f"{intent_id} phrases")
-        context = self.per_language_list(
-            raw.get("context", Mapping()), name, raw.line_of("context"), f"{intent_id} context", required=False
+        phrases = self.per_language_list(
+            raw["phrases"], name, raw.line_of("phrases"), f"{intent_id} phrases"
         )
-        templates = self.per_language(raw["answer"], name, raw.line_of("answer"), f"{intent_id} answer")
-        answer = self.render(templates, name, raw.line_of("answer"), intent_id) if templates else None
-        for lang, items in phrases.items():
+        context = self.per_language_list(
+            raw.get("context", Mapping()),
+            name,
+            raw.line_of("context"),
+            f"{intent_id} context",
+            required=False,
+        )
+        templates = self.per_language(
+            raw["answer"], name, raw.line_of("answer"), f"{intent_id} answer"
+        )
+        answer = (
+            self.render(templates, name, raw.line_of("answer"), intent_id) if templates else None
+        )
+        for items in phrases.values():
             for phrase in items:
                 key = " ".join(fold(phrase).split()).strip(" ?.!")
                 if key in phrase_owner:
                     owner, other, other_line = phrase_owner[key]
-                    where = "twice in this intent" if owner == intent_id else f"also in {owner} ({other}:{other_line})"
-                    self.problem(name, raw.line_of("phrases"), f"{intent_id}: phrase {phrase!r} is {where}")
+                    where = (
+                        "twice in this intent"
+                        if owner == intent_id
+                        else f"also in {owner} ({other}:{other_line})"
+                    )
+                    self.problem(
+                        name, raw.line_of("phrases"), f"{intent_id}: phrase {phrase!r} is {where}"
+                    )
                 else:
                     phrase_owner[key] = (intent_id, name, raw.line_of("phrases"))
-        source = self.read_quotes(raw.get("source"), name, raw.line_of("source"), intent_id, source_text)
+        source = self.read_quotes(
+            raw.get("source"), name, raw.line_of("source"), intent_id, source_text
+        )
         if not source and topic != SMALLTALK:
             self.problem(name, line, f"{intent_id}: a fact needs its `source` quote")
         related = raw.get("related", [])
         if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
-            self.problem(name, raw.line_of("related"), f"{intent_id}: `related` must be a list of ids")
+            self.problem(
+                name, raw.line_of("related"), f"{intent_id}: `related` must be a list of ids"
+            )
             related = []
         follows = raw.get("follows")
         if follows is not None and not isinstance(follows, str):
@@ -328,7 +378,9 @@ class _Reader:
             line=line,
         )
 
-    def render(self, templates: dict[str, str], name: str, line: int, intent_id: str) -> dict[str, str] | None:
+    def render(
+        self, templates: dict[str, str], name: str, line: int, intent_id: str
+    ) -> dict[str, str] | None:
         rendered: dict[str, str] = {}
         for lang, template in templates.items():
             try:
@@ -338,12 +390,18 @@ class _Reader:
                 return None
             unknown = [f for f in fields if f not in self.values]
             if unknown:
-                self.problem(name, line, f"{intent_id} answer ({lang}): unknown value {unknown[0]!r}")
+                self.problem(
+                    name, line, f"{intent_id} answer ({lang}): unknown value {unknown[0]!r}"
+                )
                 return None
-            rendered[lang] = template.format_map({f: self.values[f][0].render(lang) for f in fields})
+            rendered[lang] = template.format_map(
+                {f: self.values[f][0].render(lang) for f in fields}
+            )
         return rendered
 
-    def read_quotes(self, raw: Any, name: str, line: int, intent_id: str, source_text: str) -> tuple[str, ...]:
+    def read_quotes(
+        self, raw: Any, name: str, line: int, intent_id: str, source_text: str
+    ) -> tuple[str, ...]:
         if raw is None:
             return ()
         quotes = [raw] if isinstance(raw, str) else raw
@@ -353,7 +411,11 @@ class _Reader:
         flat = " ".join(source_text.split())
         for quote in quotes:
             if source_text and " ".join(quote.split()) not in flat:
-                self.problem(name, line, f"{intent_id}: source quote not found in {SOURCE_FILE}: {quote[:60]!r}…")
+                self.problem(
+                    name,
+                    line,
+                    f"{intent_id}: source quote not found in {SOURCE_FILE}: {quote[:60]!r}…",
+                )
         return tuple(" ".join(q.split()) for q in quotes)
 
     def read_source(self, path: Path) -> str:
@@ -381,9 +443,15 @@ class _Reader:
             self.problem(name, 1, "the lexicon must be a mapping with stopwords and concepts")
             return empty
         for key in data.keys() - _LEXICON_KEYS:
-            self.problem(name, data.line_of(key), f"unknown key {key!r} (expected: stopwords, concepts)")
-        stopwords = self.per_language_list(
-            data.get("stopwords", Mapping()), name, data.line_of("stopwords"), "stopwords", required=False
+            self.problem(
+                name, data.line_of(key), f"unknown key {key!r} (expected: stopwords, concepts)"
+            )
+        stopwords: dict[str, tuple[str, ...]] = self.per_language_list(
+            data.get("stopwords", Mapping()),
+            name,
+            data.line_of("stopwords"),
+            "stopwords",
+            required=False,
         )
         concepts: dict[str, dict[str, tuple[str, ...]]] = {}
         raw_concepts = data.get("concepts", Mapping())
@@ -393,17 +461,23 @@ class _Reader:
         owner: dict[tuple[str, ...], str] = {}
         for concept, forms in raw_concepts.items():
             where = raw_concepts.line_of(concept)
-            parsed = self.per_language_list(forms, name, where, f"concept {concept!r}", required=False)
+            parsed = self.per_language_list(
+                forms, name, where, f"concept {concept!r}", required=False
+            )
             concepts[concept] = parsed
             for written in (w for words in parsed.values() for w in words):
                 form = parse_form(concept, written)
                 if form is None:
                     self.problem(name, where, f"concept {concept!r}: empty form {written!r}")
                     continue
-                key = tuple(w + ("*" if p else "") for w, p in zip(form.words, form.prefix, strict=True))
-                if key in owner and owner[key] != concept:
-                    self.problem(name, where, f"{written!r} is in both {owner[key]!r} and {concept!r}")
-                owner.setdefault(key, concept)
+                form_key = tuple(
+                    w + ("*" if p else "") for w, p in zip(form.words, form.prefix, strict=True)
+                )
+                if form_key in owner and owner[form_key] != concept:
+                    self.problem(
+                        name, where, f"{written!r} is in both {owner[form_key]!r} and {concept!r}"
+                    )
+                owner.setdefault(form_key, concept)
         return Lexicon.build(stopwords, concepts)
 
 

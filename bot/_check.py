@@ -24,7 +24,7 @@ def check_locales(directory: Path) -> list[Problem]:
             wanted = {m.id: m.lineno for m in read_po(handle) if m.id}
     except Exception as exc:  # babel raises various errors on broken files
         return [Problem(str(template), 0, f"cannot read: {exc}")]
-    for lang in (l for l in LANGS if l != "en"):
+    for lang in (code for code in LANGS if code != "en"):
         po_path = directory / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
         if not po_path.is_file():
             problems.append(Problem(str(po_path), 0, "the catalogue is missing"))
@@ -38,10 +38,18 @@ def check_locales(directory: Path) -> list[Problem]:
         for message_id in wanted:
             message = catalog.get(message_id)
             if message is None:
-                problems.append(Problem(str(po_path), 0, f"missing translation of {str(message_id)[:50]!r}"))
+                problems.append(
+                    Problem(str(po_path), 0, f"missing translation of {str(message_id)[:50]!r}")
+                )
             elif not message.string or message.fuzzy:
                 state = "fuzzy" if message.fuzzy else "empty"
-                problems.append(Problem(str(po_path), message.lineno, f"{state} translation of {str(message_id)[:50]!r}"))
+                problems.append(
+                    Problem(
+                        str(po_path),
+                        message.lineno or 0,
+                        f"{state} translation of {str(message_id)[:50]!r}",
+                    )
+                )
     return problems
 
 
@@ -54,6 +62,11 @@ def check_self_match(engine: Engine) -> list[Problem]:
                 ranking = engine.rank(phrase, limit=2)
                 if not ranking or ranking[0].intent != intent.id:
                     got = ranking[0].intent if ranking else "nothing"
-                    problems.append(Problem(intent.file, intent.line,
-                                            f"{intent.id}: phrase {phrase!r} ({lang}) matches {got}"))
+                    problems.append(
+                        Problem(
+                            intent.file,
+                            intent.line,
+                            f"{intent.id}: phrase {phrase!r} ({lang}) matches {got}",
+                        )
+                    )
     return problems

@@ -3,6 +3,7 @@ line when standard input is a pipe."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,9 @@ _HISTORY = Path("~/.kzbot_history").expanduser()
 class Console:
     """The console's turn logic, separate from terminal I/O so tests drive it directly."""
 
-    def __init__(self, engine: Engine, misses: MissRecorder | None = None, session: Session | None = None) -> None:
+    def __init__(
+        self, engine: Engine, misses: MissRecorder | None = None, session: Session | None = None
+    ) -> None:
         self.engine = engine
         self.session = session or engine.session(misses=misses)
         self.offered: tuple[Choice, ...] = ()
@@ -71,7 +74,7 @@ def run_console(
     from bot.cli import _stdin_lines
 
     stream = stdin.buffer if hasattr(stdin, "buffer") else None
-    lines = _stdin_lines(stream) if stream is not None else (l.rstrip("\n") for l in stdin)
+    lines = _stdin_lines(stream) if stream is not None else (raw.rstrip("\n") for raw in stdin)
     for line in lines:
         answer = console.turn(line)
         if answer is None:
@@ -90,10 +93,8 @@ def _interactive(console: Console, stdout: TextIO) -> int:
     except ImportError:  # pragma: no cover - not on every platform
         readline = None  # type: ignore[assignment]
     if readline is not None:
-        try:
+        with contextlib.suppress(OSError):
             readline.read_history_file(_HISTORY)
-        except OSError:
-            pass
         readline.set_history_length(1000)
     stdout.write(console.engine.gettext(WELCOME, console.session.lang) + "\n")
     try:
@@ -114,8 +115,6 @@ def _interactive(console: Console, stdout: TextIO) -> int:
             stdout.write(console.render(answer) + "\n\n")
     finally:
         if readline is not None:
-            try:
+            with contextlib.suppress(OSError):
                 readline.write_history_file(_HISTORY)
-            except OSError:
-                pass
     return 0

@@ -120,8 +120,7 @@ class Engine:
         self.default_lang = default_lang
         self.matcher = Matcher(catalog)
         self._intents: Mapping[str, Intent] = {i.id: i for i in catalog.intents}
-        self.detector = LanguageDetector(
-_words(catalog, "en"), _words(catalog, "tr"))
+        self.detector = LanguageDetector(_words(catalog, "en"), _words(catalog, "tr"))
 
     @classmethod
     def load(cls, path: str | Path | None = None, **options: Any) -> Engine:
@@ -164,38 +163,88 @@ _words(catalog, "en"), _words(catalog, "tr"))
     def decide(self, question: str, lang: str, ranking: list[Match]) -> Answer:
         """Turn a ranking into an answer, a clarification question, or a decline."""
         if not tokenize(question):
-            return Answer(question, self.gettext(EMPTY, lang), None, lang, 0.0, "empty",
-                          suggestions=self.starters(lang))
+            return Answer(
+                question,
+                self.gettext(EMPTY, lang),
+                None,
+                lang,
+                0.0,
+                "empty",
+                suggestions=self.starters(lang),
+            )
         top = ranking[0] if ranking else None
         score = top.score if top else 0.0
         if top is None or score < self.threshold:
             guess = top.intent if top is not None and score >= GUESS_FLOOR else None
             return self.decline(question, lang, score, guess, tuple(ranking))
-        close = [m for m in ranking[1:] if m.score >= self.threshold and top.score - m.score < self.margin]
+        close = [
+            m
+            for m in ranking[1:]
+            if m.score >= self.threshold and top.score - m.score < self.margin
+        ]
         if close:
             choices = tuple(self.choice(m.intent, lang) for m in (top, *close[:2]))
             lines = [self.gettext(CLARIFY, lang)]
             lines += [f"{n}. {c.text}" for n, c in enumerate(choices, 1)]
-            return Answer(question, "\n".join(lines), None, lang, score, "clarify",
-                          choices=choices, best_guess=top.intent, ranking=tuple(ranking))
+            return Answer(
+                question,
+                "\n".join(lines),
+                None,
+                lang,
+                score,
+                "clarify",
+                choices=choices,
+                best_guess=top.intent,
+                ranking=tuple(ranking),
+            )
         return self.reply(top.intent, question, lang, score, tuple(ranking))
 
-    def reply(self, intent_id: str, question: str, lang: str, score: float = 100.0,
-              ranking: tuple[Match, ...] = ()) -> Answer:
+    def reply(
+        self,
+        intent_id: str,
+        question: str,
+        lang: str,
+        score: float = 100.0,
+        ranking: tuple[Match, ...] = (),
+    ) -> Answer:
         """The answer of one intent, with its related questions as suggestions."""
         intent = self._intents[intent_id]
         suggestions = tuple(self.choice(r, lang) for r in intent.related[:MAX_SUGGESTIONS])
-        return Answer(question, intent.answer[lang], intent.id, lang, score, "answer",
-                      suggestions=suggestions, source=intent.source, best_guess=intent.id,
-                      ranking=ranking)
+        return Answer(
+            question,
+            intent.answer[lang],
+            intent.id,
+            lang,
+            score,
+            "answer",
+            suggestions=suggestions,
+            source=intent.source,
+            best_guess=intent.id,
+            ranking=ranking,
+        )
 
-    def decline(self, question: str, lang: str, score: float, guess: str | None,
-                ranking: tuple[Match, ...] = ()) -> Answer:
+    def decline(
+        self,
+        question: str,
+        lang: str,
+        score: float,
+        guess: str | None,
+        ranking: tuple[Match, ...] = (),
+    ) -> Answer:
         suggestions = self.starters(lang, first=guess)
         lines = [self.gettext(DECLINE, lang), self.gettext(TRY_ASKING, lang)]
         lines += [f"• {c.text}" for c in suggestions]
-        return Answer(question, "\n".join(lines), None, lang, score, "decline",
-                      suggestions=suggestions, best_guess=guess, ranking=ranking)
+        return Answer(
+            question,
+            "\n".join(lines),
+            None,
+            lang,
+            score,
+            "decline",
+            suggestions=suggestions,
+            best_guess=guess,
+            ranking=ranking,
+        )
 
     def choice(self, intent_id: str, lang: str) -> Choice:
         return Choice(intent_id, self._intents[intent_id].title[lang])
@@ -204,7 +253,9 @@ _words(catalog, "en"), _words(catalog, "tr"))
         """A few questions the bot can answer: the guess first, then one per topic."""
         picks: list[str] = [first] if first and not self._intents[first].is_smalltalk else []
         for topic in self.catalog.topics:
-            intent = next((i for i in self.intents if i.topic == topic and not i.is_smalltalk), None)
+            intent = next(
+                (i for i in self.intents if i.topic == topic and not i.is_smalltalk), None
+            )
             if intent is not None and intent.id not in picks:
                 picks.append(intent.id)
         return tuple(self.choice(i, lang) for i in picks[:MAX_SUGGESTIONS])
@@ -213,7 +264,11 @@ _words(catalog, "en"), _words(catalog, "tr"))
         """Every answerable question, grouped by topic, in ``lang``."""
         grouped = []
         for topic, titles in self.catalog.topics.items():
-            choices = [self.choice(i.id, lang) for i in self.intents if i.topic == topic and not i.is_smalltalk]
+            choices = [
+                self.choice(i.id, lang)
+                for i in self.intents
+                if i.topic == topic and not i.is_smalltalk
+            ]
             if choices:
                 grouped.append((titles[lang], choices))
         return grouped

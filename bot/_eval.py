@@ -18,7 +18,8 @@ from typing import Any
 from bot._catalog import LANGS, Catalog
 from bot._engine import Answer, Engine
 from bot._matcher import Match, Matcher
-from bot._yaml import Mapping, Sequence as YamlSequence, YamlError, read_yaml
+from bot._yaml import Mapping, YamlError, read_yaml
+from bot._yaml import Sequence as YamlSequence
 
 __all__ = ["Case", "EvalError", "Report", "evaluate", "load_cases"]
 
@@ -110,7 +111,9 @@ class Report:
             "macro_f1": _ratio(sum(v["f1"] for v in per_intent.values()), len(per_intent)),
             "false_accept": _ratio(sum(o.got != DECLINE for o in off_topic), len(off_topic)),
             "false_reject": _ratio(sum(o.got == DECLINE for o in on_topic), len(on_topic)),
-            "decline_precision": _ratio(sum(o.case.expected == DECLINE for o in declined), len(declined)),
+            "decline_precision": _ratio(
+                sum(o.case.expected == DECLINE for o in declined), len(declined)
+            ),
             "decline_recall": _ratio(sum(o.got == DECLINE for o in off_topic), len(off_topic)),
             "clarified": _ratio(sum(o.answer.kind == "clarify" for o in outcomes), len(outcomes)),
             "language_accuracy": _ratio(
@@ -129,8 +132,12 @@ class Report:
             predicted = sum(o.got == label for o in outcomes)
             support = sum(o.case.expected == label for o in outcomes)
             precision, recall = _ratio(tp, predicted), _ratio(tp, support)
-            result[label] = {"precision": precision, "recall": recall,
-                             "f1": _f1(precision, recall), "support": support}
+            result[label] = {
+                "precision": precision,
+                "recall": recall,
+                "f1": _f1(precision, recall),
+                "support": support,
+            }
         return dict(sorted(result.items(), key=lambda kv: (kv[1]["f1"], kv[0])))
 
     def confusions(self, limit: int = 10) -> list[tuple[str, str, list[Outcome]]]:
@@ -162,17 +169,28 @@ class Report:
             "languages": {lang: self.summary(lang) for lang in LANGS},
             "intents": self.per_intent(),
             "confusions": [
-                {"expected": a, "got": b, "count": len(items),
-                 "questions": [{"q": o.case.question, "score": o.answer.score} for o in items]}
+                {
+                    "expected": a,
+                    "got": b,
+                    "count": len(items),
+                    "questions": [{"q": o.case.question, "score": o.answer.score} for o in items],
+                }
                 for a, b, items in self.confusions()
             ],
             "sweep": self.sweep,
             "histogram": [{"from": b, "right": r, "wrong": w} for b, r, w in self.histogram()],
             "leave_one_out": self.loo,
             "misses": [
-                {"q": o.case.question, "lang": o.case.lang, "expected": o.case.expected,
-                 "got": o.got, "kind": o.answer.kind, "score": o.answer.score}
-                for o in self.outcomes if not o.correct
+                {
+                    "q": o.case.question,
+                    "lang": o.case.lang,
+                    "expected": o.case.expected,
+                    "got": o.got,
+                    "kind": o.answer.kind,
+                    "score": o.answer.score,
+                }
+                for o in self.outcomes
+                if not o.correct
             ],
         }
 
@@ -186,7 +204,9 @@ def _decide(ranking: Sequence[Match], threshold: float, margin: float) -> tuple[
     return (DECLINE, True) if close else (top.intent, False)
 
 
-def sweep(outcomes: Sequence[Outcome], thresholds: Iterable[float], margins: Iterable[float]) -> list[dict[str, float]]:
+def sweep(
+    outcomes: Sequence[Outcome], thresholds: Iterable[float], margins: Iterable[float]
+) -> list[dict[str, float]]:
     rows = []
     margins = list(margins)
     for threshold in thresholds:
@@ -200,12 +220,15 @@ def sweep(outcomes: Sequence[Outcome], thresholds: Iterable[float], margins: Ite
                     answered += 1
                     right += label == outcome.case.expected
                     false_accept += is_off
-            rows.append({
-                "threshold": threshold, "margin": margin,
-                "answered": _ratio(answered, len(outcomes)),
-                "accuracy_when_answered": _ratio(right, answered),
-                "false_accept": _ratio(false_accept, off_topic),
-            })
+            rows.append(
+                {
+                    "threshold": threshold,
+                    "margin": margin,
+                    "answered": _ratio(answered, len(outcomes)),
+                    "accuracy_when_answered": _ratio(right, answered),
+                    "false_accept": _ratio(false_accept, off_topic),
+                }
+            )
     return rows
 
 
@@ -227,11 +250,17 @@ def leave_one_out(catalog: Catalog, threshold: float) -> dict[str, float]:
                 phrases = intent.phrases[lang]
                 keep = tuple(p for n, p in enumerate(phrases) if n % 5 != fold_number)
                 held += [(intent.id, p) for n, p in enumerate(phrases) if n % 5 == fold_number]
-                intents.append(replace(intent, phrases={**intent.phrases, lang: keep or phrases[:1]}))
+                intents.append(
+                    replace(intent, phrases={**intent.phrases, lang: keep or phrases[:1]})
+                )
             matcher = Matcher(replace(catalog, intents=tuple(intents)))
             for intent_id, phrase in held:
                 ranking = matcher.rank(phrase, limit=1)
-                right += bool(ranking) and ranking[0].intent == intent_id and ranking[0].score >= threshold
+                right += (
+                    bool(ranking)
+                    and ranking[0].intent == intent_id
+                    and ranking[0].score >= threshold
+                )
                 total += 1
         results[lang] = _ratio(right, total)
     return results
@@ -260,7 +289,9 @@ def format_report(report: Report, misses: int = 40) -> str:
     pct = "{:6.1%}".format
     lines.append(f"threshold {report.threshold:g}, margin {report.margin:g}")
     lines.append("")
-    lines.append("                  questions  accuracy  macro-F1  false-accept  false-reject  clarified")
+    lines.append(
+        "                  questions  accuracy  macro-F1  false-accept  false-reject  clarified"
+    )
     for label, lang in (("English", "en"), ("Turkish", "tr"), ("all", None)):
         s = report.summary(lang)
         lines.append(
@@ -269,18 +300,30 @@ def format_report(report: Report, misses: int = 40) -> str:
         )
     overall = report.summary()
     lines.append("")
-    lines.append(f"declines: precision {pct(overall['decline_precision'])}, recall {pct(overall['decline_recall'])}"
-                 f"; language detected right {pct(overall['language_accuracy'])}")
+    lines.append(
+        f"declines: precision {pct(overall['decline_precision'])}, recall {pct(overall['decline_recall'])}"
+        f"; language detected right {pct(overall['language_accuracy'])}"
+    )
     if report.counts:
-        lines.append("knowledge base: " + "; ".join(
-            f"{lang}: {c['intents']} intents, {c['phrases']} phrases, {c['questions']} questions "
-            f"({c['off_topic']} off-topic)" for lang, c in report.counts.items()))
+        lines.append(
+            "knowledge base: "
+            + "; ".join(
+                f"{lang}: {c['intents']} intents, {c['phrases']} phrases, {c['questions']} questions "
+                f"({c['off_topic']} off-topic)"
+                for lang, c in report.counts.items()
+            )
+        )
     if report.loo:
-        lines.append("leave-one-out over the phrases: " + ", ".join(f"{k} {pct(v)}" for k, v in report.loo.items()))
+        lines.append(
+            "leave-one-out over the phrases: "
+            + ", ".join(f"{k} {pct(v)}" for k, v in report.loo.items())
+        )
     lines.append("")
     lines.append("worst intents (precision / recall / F1 / support):")
     for intent, m in list(report.per_intent().items())[:8]:
-        lines.append(f"  {intent:<32} {pct(m['precision'])} {pct(m['recall'])} {pct(m['f1'])} {int(m['support']):>4}")
+        lines.append(
+            f"  {intent:<32} {pct(m['precision'])} {pct(m['recall'])} {pct(m['f1'])} {int(m['support']):>4}"
+        )
     confusions = report.confusions()
     if confusions:
         lines.append("")
@@ -292,18 +335,26 @@ def format_report(report: Report, misses: int = 40) -> str:
     lines.append("")
     lines.append("threshold x margin sweep (answered / accuracy when answered / false-accept):")
     for row in report.sweep:
-        mark = " <- configured" if (row["threshold"], row["margin"]) == (report.threshold, report.margin) else ""
-        lines.append(f"  t={row['threshold']:>4g} m={row['margin']:>3g}  {pct(row['answered'])} "
-                     f"{pct(row['accuracy_when_answered'])} {pct(row['false_accept'])}{mark}")
+        mark = (
+            " <- configured"
+            if (row["threshold"], row["margin"]) == (report.threshold, report.margin)
+            else ""
+        )
+        lines.append(
+            f"  t={row['threshold']:>4g} m={row['margin']:>3g}  {pct(row['answered'])} "
+            f"{pct(row['accuracy_when_answered'])} {pct(row['false_accept'])}{mark}"
+        )
     lines.append("")
     lines.append("top score histogram (# right top intent, . wrong):")
     for start, right, wrong in report.histogram():
         lines.append(f"  {start:>3}-{start + 9:<3} {'#' * right}{'.' * wrong}")
-    wrong = [o for o in report.outcomes if not o.correct]
-    if wrong:
+    failed = [o for o in report.outcomes if not o.correct]
+    if failed:
         lines.append("")
-        lines.append(f"misses ({len(wrong)}):")
-        for o in wrong[:misses]:
-            lines.append(f"  [{o.case.lang or '?'}] {o.case.question!r}: expected {o.case.expected}, "
-                         f"got {o.got} ({o.answer.kind}, {o.answer.score:.1f})")
+        lines.append(f"misses ({len(failed)}):")
+        for o in failed[:misses]:
+            lines.append(
+                f"  [{o.case.lang or '?'}] {o.case.question!r}: expected {o.case.expected}, "
+                f"got {o.got} ({o.answer.kind}, {o.answer.score:.1f})"
+            )
     return "\n".join(lines)

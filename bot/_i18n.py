@@ -11,7 +11,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-__all__ = ["DOMAIN", "Translator", "bundled_locales", "N_"]
+__all__ = ["DOMAIN", "N_", "Translator", "bundled_locales"]
 
 DOMAIN = "messages"
 
@@ -47,7 +47,11 @@ class Translator:
             tables[lang] = {
                 str(m.id): str(m.string)
                 for m in catalog
-                if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string and not m.fuzzy
+                if m.id
+                and isinstance(m.id, str)
+                and isinstance(m.string, str)
+                and m.string
+                and not m.fuzzy
             }
         return cls(tables)
 

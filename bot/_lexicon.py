@@ -9,7 +9,7 @@ suffixes to roots (``yatırım*`` matches ``yatırımlarımızın``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot._text import Token, fold, tokenize
@@ -54,7 +54,9 @@ class Lexicon:
         for form in self.forms:
             target = by_root if form.prefix[0] else by_word
             target.setdefault(form.words[0], []).append(form)
-        longest_first = {k: tuple(sorted(v, key=lambda f: -len(f.words))) for k, v in by_word.items()}
+        longest_first = {
+            k: tuple(sorted(v, key=lambda f: -len(f.words))) for k, v in by_word.items()
+        }
         object.__setattr__(self, "_by_word", longest_first)
         object.__setattr__(
             self,
@@ -64,7 +66,9 @@ class Lexicon:
 
     @classmethod
     def build(
-        cls, stopwords: dict[str, Sequence[str]], concepts: dict[str, dict[str, Sequence[str]]]
+        cls,
+        stopwords: Mapping[str, Sequence[str]],
+        concepts: Mapping[str, Mapping[str, Sequence[str]]],
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``."""
         forms = []

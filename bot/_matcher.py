@@ -94,7 +94,11 @@ class _Analyzer:
             token = tokens[i]
             form = self.lexicon.match(tokens, i)
             if form is not None:
-                role = self.role(tokens, i, form.root, len(form.words)) if f"@{form.concept}" in _ROLE_ENTITIES else None
+                role = (
+                    self.role(tokens, i, form.root, len(form.words))
+                    if f"@{form.concept}" in _ROLE_ENTITIES
+                    else None
+                )
                 result.append((f"@{form.concept}", role))
                 if learn:
                     self.vocabulary.setdefault(token.word, f"@{form.concept}")
@@ -190,12 +194,16 @@ class _Index:
             if not termset:
                 continue
             position = len(self.phrases)
-            self.phrases.append(_Phrase(number, termset, sum(self.weights[t] for t in termset), text))
+            self.phrases.append(
+                _Phrase(number, termset, sum(self.weights[t] for t in termset), text)
+            )
             self.intent_terms[number].update(termset)
             for term in termset:
                 self.postings[term].append(position)
 
-    def query_terms(self, tokens: Sequence[Token], context: Sequence[Token] = ()) -> dict[str, float]:
+    def query_terms(
+        self, tokens: Sequence[Token], context: Sequence[Token] = ()
+    ) -> dict[str, float]:
         """Weighted terms of a question; unknown words and foreign names weigh against.
 
         ``context`` (the previous question of a conversation) adds its known,
@@ -204,7 +212,7 @@ class _Index:
         """
         analyzer = self.analyzer
         weights: dict[str, float] = {}
-        for term, role in analyzer.terms(context):
+        for term, _role in analyzer.terms(context):
             if term in self.weights and term not in _ROLE_ENTITIES and not term[0].isdigit():
                 weights[term] = 0.5 * self.weights[term]
         for term, role in analyzer.terms(tokens):
@@ -212,7 +220,9 @@ class _Index:
                 weights[term] = 2 * self.unknown_weight
                 continue
             if term not in self.weights and not term.startswith("@"):
-                corrected = analyzer.correct(term if analyzer.lang == "tr" else _surface(tokens, term))
+                corrected = analyzer.correct(
+                    term if analyzer.lang == "tr" else _surface(tokens, term)
+                )
                 if corrected is not None:
                     term = analyzer.vocabulary[corrected]
             if term in self.weights:

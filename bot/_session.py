@@ -32,11 +32,50 @@ _LANGUAGE_NAMES = {
     "en": frozenset({"english", "ingilizce", "inglizce", "en", "eng"}),
     "tr": frozenset({"turkish", "turkce", "tr", "turkcesi"}),
 }
-_NEXT = frozenset({"after", "next", "following", "later", "sonraki", "sonrakini", "sonra", "ardindan", "sonrasi", "sonrakine"})
-_PREVIOUS = frozenset({"before", "previous", "earlier", "prior", "onceki", "oncesi", "oncekini", "once"})
+_NEXT = frozenset(
+    {
+        "after",
+        "next",
+        "following",
+        "later",
+        "sonraki",
+        "sonrakini",
+        "sonra",
+        "ardindan",
+        "sonrasi",
+        "sonrakine",
+    }
+)
+_PREVIOUS = frozenset(
+    {"before", "previous", "earlier", "prior", "onceki", "oncesi", "oncekini", "once"}
+)
 _FOLLOW_UP = frozenset(
-    {"and", "what", "how", "about", "that", "it", "its", "this", "those", "them", "they", "one",
-     "peki", "ya", "ve", "bu", "bunu", "bunun", "onun", "onu", "o", "sey", "seyi", "kac"}
+    {
+        "and",
+        "what",
+        "how",
+        "about",
+        "that",
+        "it",
+        "its",
+        "this",
+        "those",
+        "them",
+        "they",
+        "one",
+        "peki",
+        "ya",
+        "ve",
+        "bu",
+        "bunu",
+        "bunun",
+        "onun",
+        "onu",
+        "o",
+        "sey",
+        "seyi",
+        "kac",
+    }
 )
 
 HELP = N_(
@@ -234,9 +273,13 @@ class Session:
         folded = fold(question).strip(" ?.!")
         best = max(
             choices,
-            key=lambda c: max(fuzz.ratio(folded, fold(self.engine.intent(c).title[lang])) for lang in LANGS),
+            key=lambda c: max(
+                fuzz.ratio(folded, fold(self.engine.intent(c).title[lang])) for lang in LANGS
+            ),
         )
-        score = max(fuzz.ratio(folded, fold(self.engine.intent(best).title[lang])) for lang in LANGS)
+        score = max(
+            fuzz.ratio(folded, fold(self.engine.intent(best).title[lang])) for lang in LANGS
+        )
         return best if score >= 85 else None
 
     def _info(self, question: str, text: str, suggestions: tuple[Any, ...] = ()) -> Answer:

@@ -7,13 +7,12 @@ are cut, and one bad line never stops a batch. Exactly one answer per input line
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from bot._catalog import LANGS, CatalogError, bundled_dir, load_catalog
 from bot._engine import Answer, Engine
@@ -26,7 +25,7 @@ __all__ = ["main"]
 MISSES_ENV = "KZBOT_MISSES_LOG"
 
 
-def _stdin_lines(stream: io.BufferedIOBase | None = None) -> Iterator[str]:
+def _stdin_lines(stream: BinaryIO | None = None) -> Iterator[str]:
     """Lines of standard input, decoded leniently and cut to a safe length."""
     source = stream if stream is not None else sys.stdin.buffer
     while True:
@@ -85,14 +84,21 @@ def cmd_intents(args: argparse.Namespace) -> int:
     engine = _engine(args)
     if args.json:
         catalogue = [
-            {"id": i.id, "topic": i.topic, "title": i.title, "phrases": {l: list(i.phrases[l]) for l in LANGS},
-             "answer": i.answer, "source": list(i.source), "related": list(i.related)}
+            {
+                "id": i.id,
+                "topic": i.topic,
+                "title": i.title,
+                "phrases": {lang: list(i.phrases[lang]) for lang in LANGS},
+                "answer": i.answer,
+                "source": list(i.source),
+                "related": list(i.related),
+            }
             for i in engine.intents
         ]
         print(json.dumps(catalogue, ensure_ascii=False, indent=2))
         return 0
     for intent in engine.intents:
-        counts = ", ".join(f"{l} {len(intent.phrases[l])}" for l in LANGS)
+        counts = ", ".join(f"{lang} {len(intent.phrases[lang])}" for lang in LANGS)
         print(f"{intent.id:<34} {intent.title['en']}  ({counts} phrases)")
     return 0
 
@@ -105,7 +111,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         catalog = load_catalog(directory)
     except CatalogError as exc:
-        problems += [f"{directory}/{p}" if p.line or p.file != str(directory) else str(p) for p in exc.problems]
+        problems += [
+            f"{directory}/{p}" if p.line or p.file != str(directory) else str(p)
+            for p in exc.problems
+        ]
         catalog = None
     locales = Path(args.locales) if args.locales else bundled_locales()
     problems += [str(p) for p in check_locales(locales)]
@@ -118,7 +127,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(f"ok: {len(catalog.intents) if catalog else 0} intents in {directory}, locales in {locales}")
+    print(
+        f"ok: {len(catalog.intents) if catalog else 0} intents in {directory}, locales in {locales}"
+    )
     return 0
 
 
@@ -140,10 +151,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     overall = report.summary()
     status = 0
     if args.fail_under is not None and 100 * overall["accuracy"] < args.fail_under:
-        print(f"FAIL: accuracy {overall['accuracy']:.1%} is under {args.fail_under}%", file=sys.stderr)
+        print(
+            f"FAIL: accuracy {overall['accuracy']:.1%} is under {args.fail_under}%", file=sys.stderr
+        )
         status = 1
     if args.max_false_accept is not None and 100 * overall["false_accept"] > args.max_false_accept:
-        print(f"FAIL: false-accept {overall['false_accept']:.1%} is over {args.max_false_accept}%", file=sys.stderr)
+        print(
+            f"FAIL: false-accept {overall['false_accept']:.1%} is over {args.max_false_accept}%",
+            file=sys.stderr,
+        )
         status = 1
     return status
 
@@ -162,27 +178,35 @@ def cmd_misses(args: argparse.Namespace) -> int:
         print("no missed questions logged")
         return 0
     for question, count, entry in rows:
-        print(f"{count:>5}  [{entry.get('lang')}] {question}  (guess: {entry.get('guess')}, {entry.get('score')})")
+        print(
+            f"{count:>5}  [{entry.get('lang')}] {question}  (guess: {entry.get('guess')}, {entry.get('score')})"
+        )
     return 0
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
     try:
-        from bot.telegram import main as telegram_main
+        from bot.telegram import main as telegram_main  # type: ignore[import-untyped,unused-ignore]
     except ImportError as exc:
-        print(f"error: the Telegram bot needs python-telegram-bot: pip install 'kzbot[telegram]' ({exc})",
-              file=sys.stderr)
+        print(
+            f"error: the Telegram bot needs python-telegram-bot: pip install 'kzbot[telegram]' ({exc})",
+            file=sys.stderr,
+        )
         return 2
-    return telegram_main(args.rest)
+    return int(telegram_main(args.rest))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
-    parser.add_argument("--intents", metavar="DIR", help="knowledge-base directory (default: the bundled one)")
+    parser.add_argument(
+        "--intents", metavar="DIR", help="knowledge-base directory (default: the bundled one)"
+    )
     commands = parser.add_subparsers(dest="command")
 
     ask = commands.add_parser("ask", help="answer one question, or each line of standard input")
-    ask.add_argument("question", nargs="*", help="the question (default: read lines from standard input)")
+    ask.add_argument(
+        "question", nargs="*", help="the question (default: read lines from standard input)"
+    )
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.add_argument("--lang", choices=LANGS, help="answer in this language")
     ask.set_defaults(func=cmd_ask)
@@ -190,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="chat in the terminal (the default)")
     console.add_argument("--json", action="store_true", help="one JSON object per turn")
     console.add_argument("--lang", choices=LANGS, help="the conversation's starting language")
-    console.add_argument("--log-misses", metavar="PATH", help=f"log declined questions here (or set {MISSES_ENV})")
+    console.add_argument(
+        "--log-misses", metavar="PATH", help=f"log declined questions here (or set {MISSES_ENV})"
+    )
     console.set_defaults(func=cmd_console)
 
     intents = commands.add_parser("intents", help="list the knowledge base")
@@ -198,16 +224,28 @@ def build_parser() -> argparse.ArgumentParser:
     intents.set_defaults(func=cmd_intents)
 
     check = commands.add_parser("check", help="validate intents/ and locales/")
-    check.add_argument("--locales", metavar="DIR", help="locales directory (default: the bundled one)")
+    check.add_argument(
+        "--locales", metavar="DIR", help="locales directory (default: the bundled one)"
+    )
     check.set_defaults(func=cmd_check)
 
     evaluate = commands.add_parser("eval", help="measure accuracy on labelled questions")
-    evaluate.add_argument("files", nargs="*", help="YAML files of {q, intent, lang} (default: the dev set)")
+    evaluate.add_argument(
+        "files", nargs="*", help="YAML files of {q, intent, lang} (default: the dev set)"
+    )
     evaluate.add_argument("--json", action="store_true", help="the report as JSON")
-    evaluate.add_argument("--fail-under", type=float, metavar="PCT", help="exit 1 if accuracy is lower")
-    evaluate.add_argument("--max-false-accept", type=float, metavar="PCT",
-                          help="exit 1 if more off-topic questions are answered")
-    evaluate.add_argument("--no-loo", action="store_true", help="skip leave-one-out over the phrases")
+    evaluate.add_argument(
+        "--fail-under", type=float, metavar="PCT", help="exit 1 if accuracy is lower"
+    )
+    evaluate.add_argument(
+        "--max-false-accept",
+        type=float,
+        metavar="PCT",
+        help="exit 1 if more off-topic questions are answered",
+    )
+    evaluate.add_argument(
+        "--no-loo", action="store_true", help="skip leave-one-out over the phrases"
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     misses = commands.add_parser("misses", help="the most frequent declined questions")

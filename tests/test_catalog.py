@@ -37,7 +37,10 @@ def problems(directory: Path) -> list[str]:
 def test_fixture_loads_and_renders_values(kb: Path) -> None:
     catalog = load_catalog(kb)
     assert [i.id for i in catalog.intents] == [
-        "trade.volume", "trade.exports", "education.students", "smalltalk.greeting",
+        "trade.volume",
+        "trade.exports",
+        "education.students",
+        "smalltalk.greeting",
     ]
     volume = catalog.intent("trade.volume")
     assert volume.answer == {
@@ -51,21 +54,43 @@ def test_fixture_loads_and_renders_values(kb: Path) -> None:
     ("old", "new", "expected"),
     [
         ("topics:\n", "topics:\n  bad: [1, 2\n", "kb.yaml:8: invalid YAML"),
-        ("    topic: economy\n", "    topic: economy\n    colour: red\n", "kb.yaml:14: unknown key 'colour'"),
+        (
+            "    topic: economy\n",
+            "    topic: economy\n    colour: red\n",
+            "kb.yaml:14: unknown key 'colour'",
+        ),
         ("id: trade.exports", "id: trade.volume", "duplicate id 'trade.volume'"),
-        ("      tr: [ihracat ne kadar, türkiye ne kadar ihracat yaptı]\n", "", "trade.exports phrases: missing the 'tr' list"),
+        (
+            "      tr: [ihracat ne kadar, türkiye ne kadar ihracat yaptı]\n",
+            "",
+            "trade.exports phrases: missing the 'tr' list",
+        ),
         ("      tr: İhracat {exports} oldu.\n", "", "trade.exports answer: missing the 'tr' text"),
-        ("[ihracat ne kadar,", "[ticaret hacmi ne kadar,", "phrase 'ticaret hacmi ne kadar' is also in trade.volume"),
-        ("related: [trade.exports]", "related: [trade.nowhere]", "related id 'trade.nowhere' does not exist"),
+        (
+            "[ihracat ne kadar,",
+            "[ticaret hacmi ne kadar,",
+            "phrase 'ticaret hacmi ne kadar' is also in trade.volume",
+        ),
+        (
+            "related: [trade.exports]",
+            "related: [trade.nowhere]",
+            "related id 'trade.nowhere' does not exist",
+        ),
         ("Trade reached {volume}.", "Trade reached {volumen}.", "unknown value 'volumen'"),
         ("topic: education", "topic: schools", "unknown topic 'schools'"),
         ("students: {number: 8000}", "students: {number: many}", "value 'students': not a number"),
         ("source: Approximately 8,000", "source: Nearly 9,000", "source quote not found"),
-        ("  volume: {money", "  exports: {money: 1, currency: USD}\n  volume: {money", "duplicate key 'exports'"),
+        (
+            "  volume: {money",
+            "  exports: {money: 1, currency: USD}\n  volume: {money",
+            "duplicate key 'exports'",
+        ),
         ("values:\n", "values: &v\n", "anchors and aliases are not allowed"),
     ],
 )
-def test_mistakes_are_reported_with_file_and_line(kb: Path, old: str, new: str, expected: str) -> None:
+def test_mistakes_are_reported_with_file_and_line(
+    kb: Path, old: str, new: str, expected: str
+) -> None:
     edit(kb / "kb.yaml", old, new)
     found = problems(kb)
     assert any(expected in p for p in found), found
@@ -148,7 +173,9 @@ def test_check_reports_a_missing_translation(kb: Path, tmp_path: Path) -> None:
     po.write_text(text.replace(marker, 'msgstr ""'), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--intents", str(kb), "check", "--locales", str(locales)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "empty translation of 'Did you mean one of these?'" in result.stderr
