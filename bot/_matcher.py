@@ -20,6 +20,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import Stemmer
 from babel import Locale
@@ -27,17 +28,71 @@ from rapidfuzz import fuzz, process
 
 from bot._catalog import LANGS, Catalog
 from bot._lexicon import Lexicon
-from bot._text import Token, fold, tokenize
+from bot._text import Token, tokenize
 
 __all__ = ["Match", "Matcher"]
 
-# Turkish case endings, in the order they must be tried (ablative before locative).
-_ROLE_ENDINGS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("dan", "den", "tan", "ten"), "src"),
-    (("daki", "deki", "taki", "teki", "da", "de", "ta", "te"), "dst"),
-    (("in", "un", "s"), "src"),
-    (("a", "e"), "dst"),
+# Turkish case endings (folded) and the English possessive: which side of a
+# relation a country is on. Genitive and ablative: the source ("Kazakistan'ın
+# yatırımları", "Türkiye'den ithalat"); locative and dative: the target.
+_ROLE_ENDINGS: tuple[tuple[frozenset[str], str], ...] = (
+    (
+        frozenset(
+            {
+                "dan",
+                "den",
+                "tan",
+                "ten",
+                "in",
+                "nin",
+                "un",
+                "nun",
+                "s",
+                "inki",
+                "ninki",
+                "inkiler",
+                "ninkiler",
+                "unkiler",
+                "nunkiler",
+            }
+        ),
+        "src",
+    ),
+    (
+        frozenset(
+            {
+                "da",
+                "de",
+                "ta",
+                "te",
+                "daki",
+                "deki",
+                "taki",
+                "teki",
+                "a",
+                "e",
+                "ya",
+                "ye",
+            }
+        ),
+        "dst",
+    ),
 )
+_CASE_ENDINGS = frozenset().union(*(endings for endings, _ in _ROLE_ENDINGS)) - {"s"}
+_ALL_ENDINGS = _CASE_ENDINGS | {
+    "la",
+    "le",
+    "yla",
+    "yle",
+    "lar",
+    "ler",
+    "li",
+    "lu",
+    "i",
+    "yi",
+    "u",
+    "yu",
+}
 _ROLE_PREPOSITION_TARGET = frozenset({"in", "to", "into", "at"})
 _ROLE_PREPOSITION_SOURCE = frozenset({"from", "of", "by"})
 _ROLE_ENTITIES = frozenset({"@turkey", "@kazakhstan"})
@@ -45,6 +100,14 @@ _FOREIGN = "!"
 _UNKNOWN = "?"
 _BETA2 = 2.0**2  # recall (how much of the question is explained) weighs twice precision
 _PHRASE_SHARE = 0.8  # the rest comes from the intent's whole vocabulary
+_SPELLING_SHARE = 0.1  # how close the question is written to the phrase, character by character
+#: How much a word the knowledge base has never seen weighs, relative to the rarest known term.
+UNKNOWN_WEIGHT = 0.5
+#: Names of other countries, and numbers (years, amounts) the knowledge base does not know.
+FOREIGN_WEIGHT = 2.0
+#: Exponent of the share of the question left unexplained (unknown words), as a penalty.
+UNEXPLAINED_PENALTY = 0.0
+ANSWER_AS_PHRASE = 1
 _MAX_CANDIDATES = 400
 _MAX_TERMS = 30
 
@@ -66,6 +129,14 @@ class _Phrase:
     text: str
 
 
+class _Term(NamedTuple):
+    """A term of a text: its key, the role of a country, and the word it came from."""
+
+    key: str
+    role: str | None
+    word: str
+
+
 class _Analyzer:
     """Turns text into terms for one language."""
 
@@ -77,7 +148,8 @@ class _Analyzer:
         self.foreign_max = max((len(k) for k in foreign), default=0)
         self._stemmer = Stemmer.Stemmer("english") if lang == "en" else None
         self.vocabulary: dict[str, str] = {}  # surface word -> term, filled while indexing
-        self._choices: list[str] = []
+        self._words: list[str] = []
+        self._roots: dict[int, dict[str, str]] = {}
 
     def stem(self, word: str) -> str:
         if word[0].isdigit():
@@ -86,36 +158,46 @@ class _Analyzer:
             return str(self._stemmer.stemWord(word))
         return word[:5]
 
-    def terms(self, tokens: Sequence[Token], learn: bool = False) -> list[tuple[str, str | None]]:
-        """Terms with an optional role (source/target of a relation) for each."""
-        result: list[tuple[str, str | None]] = []
+    def terms(self, tokens: Sequence[Token], learn: bool = False) -> list[_Term]:
+        """The terms of a text, in order.
+
+        Stop-words are dropped unless nothing else is left: "what can you do"
+        is all stop-words, and must still match something.
+        """
+        return self._terms(tokens, learn, self.stopwords) or self._terms(tokens, learn, frozenset())
+
+    def _terms(
+        self, tokens: Sequence[Token], learn: bool, stopwords: frozenset[str]
+    ) -> list[_Term]:
+        result: list[_Term] = []
         i = 0
         while i < len(tokens) and len(result) < _MAX_TERMS:
             token = tokens[i]
             form = self.lexicon.match(tokens, i)
             if form is not None:
+                key = f"@{form.concept}"
                 role = (
                     self.role(tokens, i, form.root, len(form.words))
-                    if f"@{form.concept}" in _ROLE_ENTITIES
+                    if key in _ROLE_ENTITIES
                     else None
                 )
-                result.append((f"@{form.concept}", role))
+                result.append(_Term(key, role, token.word))
                 if learn:
-                    self.vocabulary.setdefault(token.word, f"@{form.concept}")
+                    self.vocabulary.setdefault(token.word, key)
                 i += len(form.words)
                 continue
-            if token.word in self.stopwords:
+            if token.word in stopwords:
                 i += 1
                 continue
-            foreign = self.foreign_name(tokens, i)
-            if foreign and not learn:
-                result.append((_FOREIGN + foreign[0], None))
+            foreign = None if learn else self.foreign_name(tokens, i)
+            if foreign is not None:
+                result.append(_Term(_FOREIGN + foreign[0], None, token.word))
                 i += foreign[1]
                 continue
-            term = self.stem(token.word)
+            key = self.stem(token.word)
             if learn:
-                self.vocabulary.setdefault(token.word, term)
-            result.append((term, None))
+                self.vocabulary.setdefault(token.word, key)
+            result.append(_Term(key, None, token.word))
             i += 1
         return result
 
@@ -127,10 +209,10 @@ class _Analyzer:
         ending or the preposition tells them apart.
         """
         last = tokens[i + width - 1]
-        ending = last.suffix or last.word[len(root) :]
+        ending = last.suffix or self._glued_ending(last.word, root)
         if ending:
             for suffixes, role in _ROLE_ENDINGS:
-                if ending.endswith(suffixes):
+                if ending in suffixes:
                     return role
         before = tokens[i - 1].word if i > 0 else ""
         if before in _ROLE_PREPOSITION_TARGET:
@@ -138,6 +220,13 @@ class _Analyzer:
         if before in _ROLE_PREPOSITION_SOURCE:
             return "src"
         return None
+
+    def _glued_ending(self, word: str, root: str) -> str:
+        """The case ending of a name typed without its apostrophe (kazakistanin -> in)."""
+        for cut in range(len(word) - 1, len(root) - 1, -1):
+            if word[:cut] in self.vocabulary and word[cut:] in _CASE_ENDINGS:
+                return word[cut:]
+        return ""
 
     def foreign_name(self, tokens: Sequence[Token], i: int) -> tuple[str, int] | None:
         for width in range(min(self.foreign_max, len(tokens) - i), 0, -1):
@@ -147,21 +236,46 @@ class _Analyzer:
                 return name, width
         word = tokens[i].word
         # Turkish glues case endings on without an apostrophe: almanyaya, rusyadan.
-        for cut in range(len(word) - 1, 4, -1):
+        for cut in range(len(word) - 1, 3, -1):
             name = self.foreign.get((word[:cut],))
-            if name is not None:
+            if name is not None and word[cut:] in _ALL_ENDINGS:
                 return name, 1
         return None
 
     def correct(self, word: str) -> str | None:
-        """The knowledge base's closest word to a misspelt one, if close enough."""
-        if len(word) < 4 or word[0].isdigit():
-            return None
-        if not self._choices:
-            self._choices = sorted(self.vocabulary)
-        cutoff = 80.0 if len(word) < 7 else 75.0
-        found = process.extractOne(word, self._choices, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return None if found is None else str(found[0])
+        """The term of the knowledge base's closest word to a misspelt one, if close enough.
+
+        Candidates are the words of the phrases and the lexicon's roots
+        (``muteahitleri`` is compared with the root ``muteahhit``).
+        """
+        if len(word) < 5 or word[0].isdigit():
+            return None  # too short to tell a typo from another word
+        if not self._words:
+            self._words = sorted(self.vocabulary)
+            for form in self.lexicon.forms:
+                if len(form.words) == 1 and len(form.root) >= 4:
+                    if form.prefix[0]:
+                        self._roots.setdefault(len(form.root), {})[form.root] = f"@{form.concept}"
+                    else:
+                        self.vocabulary.setdefault(form.root, f"@{form.concept}")
+            self._words = sorted(self.vocabulary)
+        # Short words: one letter added or dropped; longer ones: a little more.
+        cutoff = 85.0 if len(word) <= 5 else 80.0 if len(word) < 8 else 75.0
+        best: tuple[float, str] | None = None
+        found = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if found is not None:
+            best = (found[1], self.vocabulary[found[0]])
+        for length, roots in self._roots.items():
+            if len(word) < length:
+                continue
+            # Compare the root with the word's start, one letter either way.
+            for cut in (length - 1, length, length + 1):
+                found = process.extractOne(
+                    word[:cut], list(roots), scorer=fuzz.ratio, score_cutoff=max(cutoff, 80.0)
+                )
+                if found is not None and (best is None or found[1] > best[0]):
+                    best = (found[1], roots[found[0]])
+        return None if best is None else best[1]
 
 
 class _Index:
@@ -171,11 +285,11 @@ class _Index:
         self.lang = lang
         self.analyzer = _Analyzer(lang, catalog.lexicon, foreign)
         self.intent_ids = [intent.id for intent in catalog.intents]
-        raw: list[tuple[int, list[tuple[str, str | None]], str]] = []
+        raw: list[tuple[int, list[_Term], str]] = []
         for number, intent in enumerate(catalog.intents):
-            for phrase in intent.phrases[lang]:
+            for phrase in (*intent.phrases[lang], *ANSWER_AS_PHRASE * [intent.answer[lang]]):
                 terms = self.analyzer.terms(tokenize(phrase), learn=True)
-                raw.append((number, terms, fold(phrase)))
+                raw.append((number, terms, " ".join(t.word for t in tokenize(phrase))))
         document_frequency: dict[str, set[int]] = defaultdict(set)
         for number, terms, _ in raw:
             for term in _with_roles(terms):
@@ -185,7 +299,10 @@ class _Index:
             term: math.log((total + 1) / (len(owners) + 0.5)) + 0.1
             for term, owners in document_frequency.items()
         }
-        self.unknown_weight = math.log((total + 1) / 1.5) + 0.1
+        # A word no intent uses is as specific as a term can be (document frequency 0).
+        unseen = math.log((total + 1) / 0.5) + 0.1
+        self.unknown_weight = UNKNOWN_WEIGHT * unseen
+        self.foreign_weight = FOREIGN_WEIGHT * unseen
         self.phrases: list[_Phrase] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
         self.intent_terms: list[set[str]] = [set() for _ in catalog.intents]
@@ -212,23 +329,21 @@ class _Index:
         """
         analyzer = self.analyzer
         weights: dict[str, float] = {}
-        for term, _role in analyzer.terms(context):
+        for term, _role, _word in analyzer.terms(context):
             if term in self.weights and term not in _ROLE_ENTITIES and not term[0].isdigit():
                 weights[term] = 0.5 * self.weights[term]
-        for term, role in analyzer.terms(tokens):
+        for term, role, word in analyzer.terms(tokens):
             if term.startswith(_FOREIGN):
-                weights[term] = 2 * self.unknown_weight
+                weights[term] = self.foreign_weight
                 continue
             if term not in self.weights and not term.startswith("@"):
-                corrected = analyzer.correct(
-                    term if analyzer.lang == "tr" else _surface(tokens, term)
-                )
-                if corrected is not None:
-                    term = analyzer.vocabulary[corrected]
+                term = analyzer.correct(word) or term
             if term in self.weights:
                 weights[term] = self.weights[term]
                 if role is not None and f"{term}>{role}" in self.weights:
                     weights[f"{term}>{role}"] = 0.5 * self.weights[f"{term}>{role}"]
+            elif term[0].isdigit():
+                weights[_FOREIGN + term] = self.foreign_weight
             else:
                 weights[_UNKNOWN + term] = self.unknown_weight
         return weights
@@ -248,36 +363,54 @@ class _Index:
                 break
             candidates.update(self.postings[term])
         best: dict[int, float] = {}
+        near: dict[int, list[tuple[float, int]]] = defaultdict(list)
         for position in candidates:
             phrase = self.phrases[position]
             shared = sum(w for t, w in query.items() if t in phrase.terms)
+            # A country on the other side of the relation contradicts the phrase.
+            shared -= sum(w for t, w in query.items() if _opposite(t) in phrase.terms)
             if shared <= 0:
                 continue
             recall = shared / total
             precision = min(1.0, shared / phrase.weight)
             f_score = (1 + _BETA2) * precision * recall / (_BETA2 * precision + recall)
+            near[phrase.intent].append((f_score, position))
             if f_score > best.get(phrase.intent, 0.0):
                 best[phrase.intent] = f_score
+        # Among an intent's best phrases, the one written most like the question
+        # wins a little: "help" is closer to "help" than to "that was helpful".
+        text = " ".join(t.word for t in tokens)
+        for intent, scored in near.items():
+            top = best[intent]
+            best[intent] = max(
+                (1 - _SPELLING_SHARE) * f
+                + _SPELLING_SHARE * fuzz.ratio(text, self.phrases[p].text) / 100
+                for f, p in scored
+                if f >= top - 0.1
+            )
+        unexplained = sum(w for t, w in query.items() if t[0] in (_UNKNOWN, _FOREIGN)) / total
+        penalty = (1 - unexplained) ** UNEXPLAINED_PENALTY
         scores: dict[int, float] = {}
         for intent, f_score in best.items():
             vocabulary = self.intent_terms[intent]
             coverage = sum(w for t, w in query.items() if t in vocabulary) / total
-            scores[intent] = _PHRASE_SHARE * f_score + (1 - _PHRASE_SHARE) * coverage
+            scores[intent] = penalty * (_PHRASE_SHARE * f_score + (1 - _PHRASE_SHARE) * coverage)
         return scores
 
 
-def _with_roles(terms: Iterable[tuple[str, str | None]]) -> Iterable[str]:
-    for term, role in terms:
+def _opposite(term: str) -> str:
+    if term.endswith(">src"):
+        return term[:-3] + "dst"
+    if term.endswith(">dst"):
+        return term[:-3] + "src"
+    return ""
+
+
+def _with_roles(terms: Iterable[_Term]) -> Iterable[str]:
+    for term, role, _word in terms:
         yield term
         if role is not None:
             yield f"{term}>{role}"
-
-
-def _surface(tokens: Sequence[Token], term: str) -> str:
-    for token in tokens:
-        if token.word.startswith(term[:3]):
-            return token.word
-    return term
 
 
 def foreign_names(catalog: Catalog) -> dict[tuple[str, ...], str]:
@@ -293,10 +426,14 @@ def foreign_names(catalog: Catalog) -> dict[tuple[str, ...], str]:
         locale = Locale(lang)
         for table in (locale.territories, locale.languages):
             for code, name in table.items():
+                # Regions (numeric codes) and minor languages (three-letter
+                # codes) are left out: their names clash with ordinary words.
                 if code in ("en", "tr", "kk", "TR", "KZ") or code.isdigit():
                     continue
+                if table is locale.languages and len(code) != 2:
+                    continue
                 words = tuple(t.word for t in tokenize(name))
-                if not words or (len(words) == 1 and (len(words[0]) < 4 or words[0] in known)):
+                if not words or (len(words) == 1 and (len(words[0]) < 3 or words[0] in known)):
                     continue
                 if len(words) > 1 and all(w in known for w in words):
                     continue
@@ -324,6 +461,6 @@ class Matcher:
         best: dict[int, Match] = {}
         for lang, index in self.indexes.items():
             for intent, score in index.score(tokens, context_tokens).items():
-                if intent not in best or score > best[intent].score:
+                if intent not in best or 100 * score > best[intent].score:
                     best[intent] = Match(index.intent_ids[intent], round(100 * score, 1), lang)
         return sorted(best.values(), key=lambda m: (-m.score, m.intent))[:limit]

@@ -34,7 +34,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u
 _SPACE = re.compile(r"\s+")
 # A word: letters or digits, with an optional apostrophe suffix (Turkish case
 # endings on proper nouns: Kazakistan'ın; English possessive: Turkey's).
-_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)?|\$")
+# Numbers keep an ordinal dot before a word ("2. toplantı": the second meeting).
+_WORD = re.compile(r"\d+(?:[.,]\d+)*(?:\.(?=\s+[^\W\d_]))?|[^\W\d_]+(?:'[^\W\d_]+)?|\$")
 
 
 def clean_input(text: str) -> str:
@@ -76,7 +77,7 @@ def tokenize(text: str) -> list[Token]:
         if raw == "$":
             tokens.append(Token("dollar"))
         elif raw[0].isdigit():
-            tokens.append(Token(raw.replace(",", ".")))
+            tokens.append(Token(raw.replace(",", ".")))  # 1,96 and 1.96 alike
         else:
             word, _, suffix = raw.partition("'")
             tokens.append(Token(word, suffix))
