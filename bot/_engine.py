@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MARGIN", "DEFAULT_THRESHOLD", "Answer", "Choice", "Engine", "Kind"]
 
 #: Below this score (0-100) the engine declines rather than guess.
-DEFAULT_THRESHOLD = 55.0
+DEFAULT_THRESHOLD = 50.0
 #: When the runner-up is this close to the best, the engine asks which was meant.
-DEFAULT_MARGIN = 1.0
+DEFAULT_MARGIN = 2.0
 #: A declined question whose best guess scores at least this is offered as "did you mean".
 GUESS_FLOOR = 35.0
 MAX_SUGGESTIONS = 3

@@ -36,50 +36,12 @@ __all__ = ["Match", "Matcher"]
 # relation a country is on. Genitive and ablative: the source ("Kazakistan'ın
 # yatırımları", "Türkiye'den ithalat"); locative and dative: the target.
 _ROLE_ENDINGS: tuple[tuple[frozenset[str], str], ...] = (
-    (
-        frozenset(
-            {
-                "dan",
-                "den",
-                "tan",
-                "ten",
-                "in",
-                "nin",
-                "un",
-                "nun",
-                "s",
-                "inki",
-                "ninki",
-                "inkiler",
-                "ninkiler",
-                "unkiler",
-                "nunkiler",
-            }
-        ),
-        "src",
-    ),
-    (
-        frozenset(
-            {
-                "da",
-                "de",
-                "ta",
-                "te",
-                "daki",
-                "deki",
-                "taki",
-                "teki",
-                "a",
-                "e",
-                "ya",
-                "ye",
-            }
-        ),
-        "dst",
-    ),
+    (frozenset("dan den tan ten in nin un nun im s inki ninki inkiler ninkiler".split()), "src"),
+    (frozenset("da de ta te daki deki taki teki a e ya ye".split()), "dst"),
 )
 _CASE_ENDINGS = frozenset().union(*(endings for endings, _ in _ROLE_ENDINGS)) - {"s"}
 _ALL_ENDINGS = _CASE_ENDINGS | {
+    "s",
     "la",
     "le",
     "yla",
@@ -98,16 +60,13 @@ _ROLE_PREPOSITION_SOURCE = frozenset({"from", "of", "by"})
 _ROLE_ENTITIES = frozenset({"@turkey", "@kazakhstan"})
 _FOREIGN = "!"
 _UNKNOWN = "?"
-_BETA2 = 2.0**2  # recall (how much of the question is explained) weighs twice precision
-_PHRASE_SHARE = 0.8  # the rest comes from the intent's whole vocabulary
+_BETA2 = 1.5**2  # recall (how much of the question is explained) weighs more than precision
 _SPELLING_SHARE = 0.1  # how close the question is written to the phrase, character by character
 #: How much a word the knowledge base has never seen weighs, relative to the rarest known term.
-UNKNOWN_WEIGHT = 0.5
+UNKNOWN_WEIGHT = 0.75
 #: Names of other countries, and numbers (years, amounts) the knowledge base does not know.
 FOREIGN_WEIGHT = 2.0
-#: Exponent of the share of the question left unexplained (unknown words), as a penalty.
-UNEXPLAINED_PENALTY = 0.0
-ANSWER_AS_PHRASE = 1
+FOREIGN_FACTOR = 0.7
 _MAX_CANDIDATES = 400
 _MAX_TERMS = 30
 
@@ -135,6 +94,7 @@ class _Term(NamedTuple):
     key: str
     role: str | None
     word: str
+    named: bool = False  # written as a proper noun: Oxford, Oxford'da
 
 
 class _Analyzer:
@@ -170,6 +130,8 @@ class _Analyzer:
         self, tokens: Sequence[Token], learn: bool, stopwords: frozenset[str]
     ) -> list[_Term]:
         result: list[_Term] = []
+        # In text typed all in capitals, a capital letter says nothing.
+        shouting = sum(t.capital for t in tokens) > len(tokens) / 2
         i = 0
         while i < len(tokens) and len(result) < _MAX_TERMS:
             token = tokens[i]
@@ -197,7 +159,12 @@ class _Analyzer:
             key = self.stem(token.word)
             if learn:
                 self.vocabulary.setdefault(token.word, key)
-            result.append(_Term(key, None, token.word))
+            # Only proper nouns take an apostrophe in Turkish; a capital after the
+            # first word marks one in both languages.
+            named = (token.suffix not in ("", "s", "t", "ll", "re", "ve", "d", "m")) or (
+                token.capital and i > 0 and not shouting
+            )
+            result.append(_Term(key, None, token.word, named))
             i += 1
         return result
 
@@ -224,7 +191,7 @@ class _Analyzer:
     def _glued_ending(self, word: str, root: str) -> str:
         """The case ending of a name typed without its apostrophe (kazakistanin -> in)."""
         for cut in range(len(word) - 1, len(root) - 1, -1):
-            if word[:cut] in self.vocabulary and word[cut:] in _CASE_ENDINGS:
+            if (cut == len(root) or word[:cut] in self.vocabulary) and word[cut:] in _CASE_ENDINGS:
                 return word[cut:]
         return ""
 
@@ -287,7 +254,8 @@ class _Index:
         self.intent_ids = [intent.id for intent in catalog.intents]
         raw: list[tuple[int, list[_Term], str]] = []
         for number, intent in enumerate(catalog.intents):
-            for phrase in (*intent.phrases[lang], *ANSWER_AS_PHRASE * [intent.answer[lang]]):
+            # The answer itself is a phrase too: "what happened on 11-12 October 2012?"
+            for phrase in (*intent.phrases[lang], intent.answer[lang]):
                 terms = self.analyzer.terms(tokenize(phrase), learn=True)
                 raw.append((number, terms, " ".join(t.word for t in tokenize(phrase))))
         document_frequency: dict[str, set[int]] = defaultdict(set)
@@ -305,7 +273,6 @@ class _Index:
         self.foreign_weight = FOREIGN_WEIGHT * unseen
         self.phrases: list[_Phrase] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
-        self.intent_terms: list[set[str]] = [set() for _ in catalog.intents]
         for number, terms, text in raw:
             termset = frozenset(_with_roles(terms))
             if not termset:
@@ -314,7 +281,6 @@ class _Index:
             self.phrases.append(
                 _Phrase(number, termset, sum(self.weights[t] for t in termset), text)
             )
-            self.intent_terms[number].update(termset)
             for term in termset:
                 self.postings[term].append(position)
 
@@ -329,15 +295,20 @@ class _Index:
         """
         analyzer = self.analyzer
         weights: dict[str, float] = {}
-        for term, _role, _word in analyzer.terms(context):
+        for term, *_ in analyzer.terms(context):
             if term in self.weights and term not in _ROLE_ENTITIES and not term[0].isdigit():
                 weights[term] = 0.5 * self.weights[term]
-        for term, role, word in analyzer.terms(tokens):
+        for term, role, word, named in analyzer.terms(tokens):
             if term.startswith(_FOREIGN):
                 weights[term] = self.foreign_weight
                 continue
             if term not in self.weights and not term.startswith("@"):
-                term = analyzer.correct(word) or term
+                corrected = analyzer.correct(word)
+                if corrected is None and named:
+                    # A name the knowledge base never mentions: Oxford, NATO.
+                    weights[_FOREIGN + term] = self.foreign_weight
+                    continue
+                term = corrected or term
             if term in self.weights:
                 weights[term] = self.weights[term]
                 if role is not None and f"{term}>{role}" in self.weights:
@@ -388,14 +359,13 @@ class _Index:
                 for f, p in scored
                 if f >= top - 0.1
             )
-        unexplained = sum(w for t, w in query.items() if t[0] in (_UNKNOWN, _FOREIGN)) / total
-        penalty = (1 - unexplained) ** UNEXPLAINED_PENALTY
-        scores: dict[int, float] = {}
-        for intent, f_score in best.items():
-            vocabulary = self.intent_terms[intent]
-            coverage = sum(w for t, w in query.items() if t in vocabulary) / total
-            scores[intent] = penalty * (_PHRASE_SHARE * f_score + (1 - _PHRASE_SHARE) * coverage)
-        return scores
+        foreign = sum(1 for t in query if t.startswith(_FOREIGN))
+        if foreign:
+            # Another country, a name or a year the knowledge base does not
+            # know: the question is about something else.
+            factor = FOREIGN_FACTOR**foreign
+            best = {intent: factor * score for intent, score in best.items()}
+        return best
 
 
 def _opposite(term: str) -> str:
@@ -407,7 +377,7 @@ def _opposite(term: str) -> str:
 
 
 def _with_roles(terms: Iterable[_Term]) -> Iterable[str]:
-    for term, role, _word in terms:
+    for term, role, *_ in terms:
         yield term
         if role is not None:
             yield f"{term}>{role}"

@@ -63,22 +63,29 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One folded word; ``suffix`` is what followed an apostrophe (``in`` in ``kazakistan'in``)."""
+    """One folded word.
+
+    ``suffix`` is what followed an apostrophe (``in`` in ``kazakistan'in``);
+    ``capital`` tells whether it was written with a capital letter.
+    """
 
     word: str
     suffix: str = ""
+    capital: bool = False
 
 
 def tokenize(text: str) -> list[Token]:
     """Split folded text into words, cutting apostrophe suffixes off."""
     tokens = []
-    for match in _WORD.finditer(fold(text[:MAX_MATCH_CHARS])):
+    text = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text[:MAX_MATCH_CHARS]))
+    for match in _WORD.finditer(text.translate(_APOSTROPHES)):
         raw = match.group()
         if raw == "$":
             tokens.append(Token("dollar"))
         elif raw[0].isdigit():
             tokens.append(Token(raw.replace(",", ".")))  # 1,96 and 1.96 alike
         else:
-            word, _, suffix = raw.partition("'")
-            tokens.append(Token(word, suffix))
+            word, _, suffix = fold(raw).partition("'")
+            if word:
+                tokens.append(Token(word, suffix, raw[0].isupper()))
     return tokens

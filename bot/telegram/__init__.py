@@ -1,0 +1,82 @@
+"""The Telegram front end: ``python -m bot telegram``.
+
+This is the only part of :mod:`bot` that imports python-telegram-bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.telegram._app import Adapter, App, build_application, serve, start_app, stop_app
+from bot.telegram._guard import install_redaction, redact
+from bot.telegram._settings import TOKEN_ENV, Settings, SettingsError, parse_settings
+from bot.telegram._store import JsonFileStore, MemoryStore, StateStore
+
+__all__ = [
+    "Adapter",
+    "App",
+    "JsonFileStore",
+    "MemoryStore",
+    "Settings",
+    "SettingsError",
+    "StateStore",
+    "build_application",
+    "main",
+    "parse_settings",
+    "serve",
+    "start_app",
+    "stop_app",
+]
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the bot until SIGINT/SIGTERM; errors are one line on stderr, never a traceback."""
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot import Engine
+
+    arguments = list(argv)
+    if arguments[:1] == ["--"]:  # `python -m bot telegram -- --webhook-url ...`
+        arguments = arguments[1:]
+    try:
+        settings = parse_settings(arguments, os.environ)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    install_redaction(settings.token, settings.secret_token)
+    # Opt in to python-telegram-bot's future timedelta ``retry_after`` (no deprecation warnings).
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        store = JsonFileStore(settings.data_dir)
+    except OSError as exc:
+        print(
+            f"error: cannot use the data directory {settings.data_dir}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    engine = Engine.load()
+    app = build_application(settings, engine, store)
+    try:
+        asyncio.run(serve(app, settings))
+    except InvalidToken:
+        print(
+            f"error: Telegram rejected the token in {TOKEN_ENV} (check it with @BotFather)",
+            file=sys.stderr,
+        )
+        return 1
+    except TelegramError as exc:
+        print(f"error: the Bot API is not reachable: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. the webhook port is taken
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,561 @@
+"""The Telegram adapter: python-telegram-bot handlers around :class:`bot.Session`.
+
+The adapter is thin: every reply comes from the chat's session; this module
+only decides *whether* to answer (groups, flood control), keeps each chat's
+state, and turns answers into plain-text messages with inline buttons.
+
+Retries of replies: a reply is retried (``Settings.send_retries`` times, with
+a doubling back-off) only when Telegram cannot have received it -- the
+connection was refused or never made (``httpx.ConnectError``,
+``ConnectTimeout``, ``PoolTimeout``) or the gateway answered 502/503. A read
+timeout or a dropped connection *after* the request was sent is not retried,
+since Telegram may already have delivered the message and a retry would answer
+twice. HTTP 429 is handled by ``AIORateLimiter(max_retries=3)``, which waits
+``retry_after`` and sends again (Telegram has not delivered a 429'd message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+from typing import Any, Final, TypeVar
+
+import httpx
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ExtBot,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot._catalog import LANGS
+from bot._engine import Answer, Choice, Engine
+from bot._i18n import N_
+from bot._session import Session
+from bot._text import MAX_INPUT_CHARS
+from bot.telegram._guard import FloodGate, install_redaction, split_text
+from bot.telegram._settings import Settings
+from bot.telegram._store import StateStore
+
+__all__ = ["COMMANDS", "Adapter", "App", "build_application", "serve", "start_app", "stop_app"]
+
+_LOGGER = logging.getLogger("bot.telegram")
+T = TypeVar("T")
+
+Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+App = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], None]
+
+#: The commands shown in Telegram's menu, with their descriptions.
+COMMANDS: Final = (
+    ("start", N_("Start the conversation")),
+    ("help", N_("How to use this bot")),
+    ("topics", N_("What I can answer")),
+    ("lang", N_("Switch language: /lang en or /lang tr")),
+    ("source", N_("Where my last answer comes from")),
+)
+GREETING = N_("Hello!")
+TEXT_ONLY = N_("Sorry, I can only read text messages. Please type your question.")
+SLOW_DOWN = N_(
+    "You are sending messages too quickly. Please wait a few seconds before asking again."
+)
+STALE_BUTTON = N_("This button is no longer valid.")
+FAILED = N_("Sorry, something went wrong while answering. Please try again.")
+
+CALLBACK_PREFIX = "ask:"
+#: Telegram's limit for callback_data, in bytes.
+MAX_CALLBACK_BYTES = 64
+#: Updates the bot asks Telegram for (edited messages are not among them).
+ALLOWED_UPDATES: Final = ("message", "callback_query", "inline_query")
+MAX_INLINE_RESULTS = 5
+
+
+def user_language(user: User | None) -> str | None:
+    """The user's Telegram language if the bot speaks it (``"tr-TR"`` -> ``"tr"``)."""
+    code = (user.language_code or "") if user is not None else ""
+    base = code.split("-", 1)[0].lower()
+    return base if base in LANGS else None
+
+
+def keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
+    """Buttons for an answer's clarification choices, or else its suggestions."""
+    options: tuple[Choice, ...] = answer.choices or answer.suggestions
+    rows = [
+        [InlineKeyboardButton(c.text, callback_data=f"{CALLBACK_PREFIX}{c.intent}")]
+        for c in options
+        if len(f"{CALLBACK_PREFIX}{c.intent}".encode()) <= MAX_CALLBACK_BYTES
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def safe_to_retry(exc: Exception) -> bool:
+    """Whether a failed request certainly did not reach Telegram, so sending again is safe."""
+    if isinstance(exc, TimedOut):
+        return isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
+    if type(exc) is not NetworkError:  # BadRequest, Forbidden, RetryAfter... are final
+        return False
+    if isinstance(exc.__cause__, httpx.ConnectError):
+        return True
+    return any(
+        mark in exc.message for mark in ("Bad Gateway", "(502)", "Service Unavailable", "(503)")
+    )
+
+
+class Adapter:
+    """The handlers, and what they share: the engine, the state store, locks and flood control."""
+
+    def __init__(self, settings: Settings, engine: Engine, store: StateStore) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.flood = FloodGate(settings.flood_burst, settings.flood_rate)
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    # -- handlers ---------------------------------------------------------------
+
+    async def on_start(self, update: Update, context: Context) -> None:
+        """Greet in the user's Telegram language and show the help."""
+        message = update.effective_message
+        if message is None or not await self._admit(update, context):
+            return
+        language = user_language(message.from_user)
+
+        def start(session: Session) -> Answer:
+            answer = session.ask("/start")
+            greeting = self.engine.gettext(GREETING, session.lang)
+            return Answer(
+                answer.question,
+                f"{greeting} {answer.text}",
+                None,
+                session.lang,
+                100.0,
+                "info",
+                suggestions=answer.suggestions,
+            )
+
+        await self._turn(update, context, start, language=language)
+
+    async def on_command(self, update: Update, context: Context) -> None:
+        """Answer /help, /topics, /lang and /source."""
+        message = update.effective_message
+        if message is None or message.text is None or not await self._admit(update, context):
+            return
+        text = message.text[:MAX_INPUT_CHARS]
+        await self._turn(update, context, lambda session: session.ask(text))
+
+    async def on_unknown_command(self, update: Update, context: Context) -> None:
+        """Say a command is unknown (in groups only for /command@thisbot)."""
+        message = update.effective_message
+        if message is None or not self._command_for_me(message, context.bot.username):
+            return
+        await self.on_command(update, context)
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        """Answer a question (in groups: only when addressed to the bot)."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        if not self._addressed(message, context) or not await self._admit(update, context):
+            return
+        text = message.text[:MAX_INPUT_CHARS]
+        if message.chat.type != ChatType.PRIVATE and context.bot.username:
+            text = re.sub(rf"(?i)@{re.escape(context.bot.username)}\b", " ", text).strip()
+        await self._turn(update, context, lambda session: session.ask(text))
+
+    async def on_other(self, update: Update, context: Context) -> None:
+        """Say that only text is read (stickers, photos, voice, documents...)."""
+        message = update.effective_message
+        if (
+            message is None
+            or not self._addressed(message, context)
+            or not await self._admit(update, context)
+        ):
+            return
+        await self._notice(update, context, TEXT_ONLY)
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        """Answer the question on a pressed button; always answer the callback query."""
+        query = update.callback_query
+        if query is None:
+            return
+        data = query.data if isinstance(query.data, str) else ""
+        notice: str | None = None
+        try:
+            if not data.startswith(CALLBACK_PREFIX):
+                lang = user_language(query.from_user) or self.engine.default_lang
+                notice = self.engine.gettext(STALE_BUTTON, lang)
+                return
+            if not isinstance(query.message, Message) or not await self._admit(update, context):
+                return
+            intent = data[len(CALLBACK_PREFIX) :]
+            await self._turn(
+                update,
+                context,
+                lambda session: session.choose(intent),
+                chat_id=query.message.chat.id,
+            )
+        finally:
+            try:
+                await query.answer(notice)
+            except TelegramError as exc:
+                _LOGGER.debug("could not answer a callback query: %s", exc)
+
+    async def on_inline_query(self, update: Update, context: Context) -> None:
+        """Offer the best answers to ``@bot question`` (a few starters for an empty query)."""
+        query = update.inline_query
+        if query is None:
+            return
+        text = query.query[:MAX_INPUT_CHARS]
+        engine = self.engine
+        lang = engine.detect_language(text) or user_language(query.from_user) or engine.default_lang
+        intents = [
+            m.intent
+            for m in engine.rank(text, limit=MAX_INLINE_RESULTS)
+            if m.score >= engine.threshold
+        ]
+        if not intents:
+            intents = [c.intent for c in engine.starters(lang)]
+        results = []
+        for intent_id in intents:
+            answer = engine.reply(intent_id, text, lang)
+            results.append(
+                InlineQueryResultArticle(
+                    id=intent_id[:64],
+                    title=engine.choice(intent_id, lang).text,
+                    description=answer.text[:120],
+                    input_message_content=InputTextMessageContent(answer.text[:4096]),
+                )
+            )
+        await self._retrying(lambda: query.answer(results, cache_time=60, is_personal=True))
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log an error (the token is redacted) and tell the user when that is safe."""
+        error = context.error
+        _LOGGER.error(
+            "error while handling an update: %s: %s",
+            type(error).__name__,
+            error,
+            exc_info=error if not isinstance(error, TelegramError) else None,
+        )
+        if isinstance(error, TelegramError) or not isinstance(update, Update):
+            return  # a failed send: telling the user would need another send (and could double up)
+        chat = update.effective_chat
+        if chat is None or update.inline_query is not None:
+            return
+        try:
+            await self._notice(update, context, FAILED)
+        except Exception as exc:  # the apology is best effort
+            _LOGGER.warning(
+                "could not tell chat %s about the error: %s", chat.id, type(exc).__name__
+            )
+
+    # -- the turn ----------------------------------------------------------------
+
+    async def _turn(
+        self,
+        update: Update,
+        context: Context,
+        run: Callable[[Session], Answer],
+        *,
+        language: str | None = None,
+        chat_id: int | None = None,
+    ) -> None:
+        """Typing..., then the session's answer; one chat's turns run in order."""
+        chat = (
+            chat_id
+            if chat_id is not None
+            else update.effective_chat.id
+            if update.effective_chat
+            else None
+        )
+        if chat is None:
+            return
+        async with self._lock(chat):
+            await self._typing(context, chat)
+            state = await asyncio.to_thread(self.store.load, chat)
+            seed = language or (user_language(update.effective_user) if state is None else None)
+            if seed is not None:
+                state = {**(state or {}), "lang": seed}
+            session = self.engine.session(state)
+            answer = run(session)
+            await asyncio.to_thread(self.store.save, chat, session.state)
+            await self._send(context, chat, answer.text, keyboard(answer), self._reply_to(update))
+
+    async def _notice(self, update: Update, context: Context, message: str) -> None:
+        """Send one translated UI message in the chat's language."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        async with self._lock(chat.id):
+            state = await asyncio.to_thread(self.store.load, chat.id)
+            lang = (
+                (state or {}).get("lang")
+                or user_language(update.effective_user)
+                or self.engine.default_lang
+            )
+            await self._send(
+                context,
+                chat.id,
+                self.engine.gettext(message, str(lang)),
+                None,
+                self._reply_to(update),
+            )
+
+    async def _admit(self, update: Update, context: Context) -> bool:
+        """Flood control: False (after one polite notice) when the user sends too fast."""
+        user = update.effective_user
+        if user is None:
+            return True
+        verdict = self.flood.check(user.id)
+        if verdict == "warn":
+            _LOGGER.info("slowing down user %s", user.id)
+            await self._notice(update, context, SLOW_DOWN)
+        return verdict == "ok"
+
+    def _addressed(self, message: Message, context: Context) -> bool:
+        """In private chats everything; in groups, mentions of the bot and replies to it."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        replied = message.reply_to_message
+        if (
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.id == context.bot.id
+        ):
+            return True
+        username = context.bot.username
+        text = message.text or message.caption or ""
+        return bool(username) and re.search(rf"(?i)@{re.escape(username)}\b", text) is not None
+
+    @staticmethod
+    def _command_for_me(message: Message, username: str | None) -> bool:
+        """An unknown command is answered in private chats, and in groups only as /cmd@thisbot."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        first = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+        return bool(username) and first.lower().endswith(f"@{username}".lower())
+
+    @staticmethod
+    def _reply_to(update: Update) -> int | None:
+        """In groups, replies quote the message they answer."""
+        message = update.message
+        if message is None or message.chat.type == ChatType.PRIVATE:
+            return None
+        return message.message_id
+
+    def _lock(self, chat_id: int) -> asyncio.Lock:
+        lock = self._locks.get(chat_id)
+        if lock is None:
+            lock = self._locks[chat_id] = asyncio.Lock()
+        return lock
+
+    # -- sending ---------------------------------------------------------------
+
+    async def _typing(self, context: Context, chat_id: int) -> None:
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:  # the answer matters, the typing indicator does not
+            _LOGGER.debug("could not send the typing action to chat %s: %s", chat_id, exc)
+
+    async def _send(
+        self,
+        context: Context,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: int | None,
+    ) -> None:
+        """Plain text (no parse_mode), split at 4096 characters; buttons on the last part."""
+        parts = split_text(text or "…")
+        for number, part in enumerate(parts, 1):
+            last = number == len(parts)
+            reply = (
+                ReplyParameters(reply_to, allow_sending_without_reply=True)
+                if reply_to and number == 1
+                else None
+            )
+            send = partial(
+                context.bot.send_message,
+                chat_id,
+                part,
+                reply_markup=markup if last else None,
+                reply_parameters=reply,
+            )
+            await self._retrying(send)
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run a Bot API call, retrying only failures where Telegram cannot have received it."""
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except (NetworkError, TimedOut) as exc:
+                if attempt >= self.settings.send_retries or not safe_to_retry(exc):
+                    raise
+                delay = self.settings.retry_backoff * 2**attempt
+                attempt += 1
+                _LOGGER.warning(
+                    "a reply failed (%s); retry %d of %d in %.2fs",
+                    exc.message,
+                    attempt,
+                    self.settings.send_retries,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+
+def build_application(settings: Settings, engine: Engine, store: StateStore) -> App:
+    """Wire the handlers into a python-telegram-bot application (not started)."""
+    install_redaction(settings.token, settings.secret_token)
+    adapter = Adapter(settings, engine, store)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .concurrent_updates(True)
+        .job_queue(None)
+        .connect_timeout(10.0)
+        .read_timeout(15.0)
+        .write_timeout(15.0)
+        .get_updates_read_timeout(settings.poll_timeout + 10.0)
+    )
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url)
+    # Telegram's own limits (30 messages/s, 20/min per group) unless turned off;
+    # a 429 is always waited out and retried.
+    limits: dict[str, float] = (
+        {} if settings.rate_limit else {"overall_max_rate": 0, "group_max_rate": 0}
+    )
+    app: App = builder.rate_limiter(AIORateLimiter(max_retries=3, **limits)).build()
+    app.bot_data["adapter"] = adapter
+    fresh = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored
+    app.add_handler(CommandHandler("start", adapter.on_start, filters=fresh))
+    app.add_handler(
+        CommandHandler(["help", "topics", "lang", "source"], adapter.on_command, filters=fresh)
+    )
+    app.add_handler(MessageHandler(fresh & filters.COMMAND, adapter.on_unknown_command))
+    app.add_handler(MessageHandler(fresh & filters.TEXT, adapter.on_text))
+    app.add_handler(
+        MessageHandler(fresh & ~filters.TEXT & ~filters.StatusUpdate.ALL, adapter.on_other)
+    )
+    app.add_handler(CallbackQueryHandler(adapter.on_button))
+    app.add_handler(InlineQueryHandler(adapter.on_inline_query))
+    app.add_error_handler(adapter.on_error)
+    return app
+
+
+async def _initialize(app: App, settings: Settings) -> None:
+    """``app.initialize()`` (getMe), retried with back-off while the Bot API is unreachable."""
+    attempt = 0
+    delay = settings.bootstrap_interval
+    while True:
+        try:
+            await app.initialize()
+            return
+        except (NetworkError, TimedOut) as exc:
+            if isinstance(exc, BadRequest) or 0 <= settings.bootstrap_retries <= attempt:
+                raise
+            attempt += 1
+            _LOGGER.warning(
+                "the Bot API is not reachable (%s); retrying in %.1fs", exc.message, delay
+            )
+            await asyncio.sleep(delay)
+            delay = min(30.0, delay * 2)
+
+
+async def _set_commands(app: App, engine: Engine) -> None:
+    """Register the command menu in English (the default) and Turkish."""
+    for lang in LANGS:
+        commands = [BotCommand(name, engine.gettext(text, lang)) for name, text in COMMANDS]
+        try:
+            await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+        except TelegramError as exc:
+            _LOGGER.warning("could not register the %s command menu: %s", lang, exc)
+
+
+def _polling_error(exc: TelegramError) -> None:
+    """Log a failed getUpdates; python-telegram-bot retries it with back-off."""
+    _LOGGER.warning("fetching updates failed (%s: %s); retrying", type(exc).__name__, exc)
+
+
+async def start_app(app: App, settings: Settings) -> None:
+    """Initialise (with retries), register commands, and start polling or the webhook server."""
+    await _initialize(app, settings)
+    try:
+        adapter: Adapter = app.bot_data["adapter"]
+        await _set_commands(app, adapter.engine)
+        await app.start()
+        assert app.updater is not None
+        if settings.webhook:
+            await app.updater.start_webhook(
+                listen=settings.listen,
+                port=settings.port,
+                url_path=settings.url_path,
+                webhook_url=settings.webhook_url,
+                secret_token=settings.secret_token,
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=settings.bootstrap_retries,
+            )
+        else:
+            await app.updater.start_polling(
+                poll_interval=0.0,
+                timeout=timedelta(seconds=settings.poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=settings.bootstrap_retries,
+                error_callback=_polling_error,
+            )
+    except BaseException:
+        await stop_app(app)
+        raise
+    _LOGGER.info(
+        "@%s is running (%s)", app.bot.username, "webhook" if settings.webhook else "polling"
+    )
+
+
+async def stop_app(app: App) -> None:
+    """Stop fetching updates, finish the ones in hand, and release connections."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or until ``stop`` is set), then shut down cleanly."""
+    import signal
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+            loop.add_signal_handler(sig, stop.set)
+    await start_app(app, settings)
+    try:
+        await stop.wait()
+    finally:
+        _LOGGER.info("stopping")
+        await stop_app(app)
