@@ -16,7 +16,7 @@ from typing import Any
 
 from bot._lexicon import Lexicon, parse_form
 from bot._text import fold
-from bot._values import Value, parse_value
+from bot._values import VALUE_KINDS, Value, parse_value
 from bot._yaml import Mapping, Sequence, YamlError, read_yaml
 
 __all__ = ["LANGS", "Catalog", "CatalogError", "Intent", "Problem", "bundled_dir", "load_catalog"]
@@ -33,7 +33,7 @@ _INTENT_KEYS = frozenset(
     {"id", "topic", "title", "phrases", "answer", "source", "related", "context", "follows"}
 )
 _REQUIRED = ("id", "topic", "title", "phrases", "answer")
-_LEXICON_KEYS = frozenset({"stopwords", "concepts"})
+_LEXICON_KEYS = frozenset({"stopwords", "concepts", "questions"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,7 @@ class Intent:
     follows: str | None
     file: str
     line: int
+    value_kinds: frozenset[str] = frozenset()
 
     @property
     def is_smalltalk(self) -> bool:
@@ -374,6 +375,11 @@ class _Reader:
             related=tuple(related),
             context=context,
             follows=follows,
+            value_kinds=frozenset(
+                self.values[f][0].kind
+                for _, f, _, _ in string.Formatter().parse(templates["en"] if templates else "")
+                if f in self.values
+            ),
             file=name,
             line=line,
         )
@@ -478,7 +484,24 @@ class _Reader:
                         name, where, f"{written!r} is in both {owner[form_key]!r} and {concept!r}"
                     )
                 owner.setdefault(form_key, concept)
-        return Lexicon.build(stopwords, concepts)
+        questions: dict[str, frozenset[str]] = {}
+        raw_questions = data.get("questions", Mapping())
+        if not isinstance(raw_questions, Mapping):
+            self.problem(name, data.line_of("questions"), "`questions` must be a mapping")
+            raw_questions = Mapping()
+        for concept, kinds in raw_questions.items():
+            where = raw_questions.line_of(concept)
+            if concept not in concepts:
+                self.problem(name, where, f"question {concept!r} is not a concept")
+            if not isinstance(kinds, list) or not kinds or any(k not in VALUE_KINDS for k in kinds):
+                self.problem(
+                    name,
+                    where,
+                    f"question {concept!r}: list value kinds ({', '.join(VALUE_KINDS)})",
+                )
+                continue
+            questions[concept] = frozenset(kinds)
+        return Lexicon.build(stopwords, concepts, questions)
 
 
 def iter_phrases(catalog: Catalog, lang: str) -> Iterator[tuple[Intent, str]]:

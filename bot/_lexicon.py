@@ -45,6 +45,9 @@ class Lexicon:
 
     stopwords: dict[str, frozenset[str]]
     forms: tuple[Form, ...]
+    #: Question concepts and the kinds of value their answer must contain
+    #: ("when" wants a date, month or year).
+    questions: dict[str, frozenset[str]] = field(default_factory=dict)
     _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
     _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
 
@@ -69,6 +72,7 @@ class Lexicon:
         cls,
         stopwords: Mapping[str, Sequence[str]],
         concepts: Mapping[str, Mapping[str, Sequence[str]]],
+        questions: Mapping[str, frozenset[str]] | None = None,
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``."""
         forms = []
@@ -81,7 +85,7 @@ class Lexicon:
             lang: frozenset(t.word for w in words for t in tokenize(w))
             for lang, words in stopwords.items()
         }
-        return cls(stop, tuple(forms))
+        return cls(stop, tuple(forms), dict(questions or {}))
 
     @property
     def all_stopwords(self) -> frozenset[str]:

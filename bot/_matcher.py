@@ -67,6 +67,8 @@ UNKNOWN_WEIGHT = 0.75
 #: Names of other countries, and numbers (years, amounts) the knowledge base does not know.
 FOREIGN_WEIGHT = 2.0
 FOREIGN_FACTOR = 0.7
+#: A question word whose kind of answer the intent cannot give ("when" without a date).
+QUESTION_MISMATCH = 0.7
 _MAX_CANDIDATES = 400
 _MAX_TERMS = 30
 
@@ -108,8 +110,8 @@ class _Analyzer:
         self.foreign_max = max((len(k) for k in foreign), default=0)
         self._stemmer = Stemmer.Stemmer("english") if lang == "en" else None
         self.vocabulary: dict[str, str] = {}  # surface word -> term, filled while indexing
-        self._words: list[str] = []
-        self._roots: dict[int, dict[str, str]] = {}
+        # Typo-correction targets by first letter: (word -> term, root length -> root -> term).
+        self._targets: dict[str, tuple[dict[str, str], dict[int, dict[str, str]]]] = {}
 
     def stem(self, word: str) -> str:
         if word[0].isdigit():
@@ -212,37 +214,54 @@ class _Analyzer:
     def correct(self, word: str) -> str | None:
         """The term of the knowledge base's closest word to a misspelt one, if close enough.
 
-        Candidates are the words of the phrases and the lexicon's roots
-        (``muteahitleri`` is compared with the root ``muteahhit``).
+        Candidates are the words of the phrases, the lexicon's words and roots
+        (``muteahitleri`` is compared with the root ``muteahhit``) and the
+        stop-words (``wht`` is ``what``: an empty term, dropped). Like most
+        typists, the candidates must get the first letter right.
         """
-        if len(word) < 5 or word[0].isdigit():
+        if len(word) < 3 or word[0].isdigit():
             return None  # too short to tell a typo from another word
-        if not self._words:
-            self._words = sorted(self.vocabulary)
-            for form in self.lexicon.forms:
-                if len(form.words) == 1 and len(form.root) >= 4:
-                    if form.prefix[0]:
-                        self._roots.setdefault(len(form.root), {})[form.root] = f"@{form.concept}"
-                    else:
-                        self.vocabulary.setdefault(form.root, f"@{form.concept}")
-            self._words = sorted(self.vocabulary)
-        # Short words: one letter added or dropped; longer ones: a little more.
-        cutoff = 85.0 if len(word) <= 5 else 80.0 if len(word) < 8 else 75.0
+        if not self._targets:
+            self._build_targets()
+        targets = self._targets.get(word[0])
+        if targets is None:
+            return None
+        words, roots = targets
+        # One letter added, dropped or two swapped; long words a little more.
+        cutoff = 85.0 if len(word) <= 8 else 80.0
         best: tuple[float, str] | None = None
-        found = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=cutoff)
+        found = process.extractOne(word, list(words), scorer=fuzz.ratio, score_cutoff=cutoff)
         if found is not None:
-            best = (found[1], self.vocabulary[found[0]])
-        for length, roots in self._roots.items():
+            best = (found[1], words[found[0]])
+        for length, by_root in roots.items():
             if len(word) < length:
                 continue
-            # Compare the root with the word's start, one letter either way.
-            for cut in (length - 1, length, length + 1):
+            # Compare the root with the word's start: a letter wrong or added,
+            # and in long roots a letter dropped.
+            for cut in (length - 1, length, length + 1) if length >= 6 else (length, length + 1):
                 found = process.extractOne(
-                    word[:cut], list(roots), scorer=fuzz.ratio, score_cutoff=max(cutoff, 80.0)
+                    word[:cut], list(by_root), scorer=fuzz.ratio, score_cutoff=85.0
                 )
                 if found is not None and (best is None or found[1] > best[0]):
-                    best = (found[1], roots[found[0]])
+                    best = (found[1], by_root[found[0]])
         return None if best is None else best[1]
+
+    def _build_targets(self) -> None:
+        words: dict[str, str] = {w: "" for w in self.stopwords}
+        words.update(self.vocabulary)
+        roots: dict[str, dict[str, str]] = {}
+        for form in self.lexicon.forms:
+            if len(form.words) == 1 and len(form.root) >= 4:
+                if form.prefix[0]:
+                    roots[form.root] = {"key": f"@{form.concept}"}
+                else:
+                    words.setdefault(form.root, f"@{form.concept}")
+        for word, key in words.items():
+            if word:
+                self._targets.setdefault(word[0], ({}, {}))[0][word] = key
+        for root, data in roots.items():
+            by_length = self._targets.setdefault(root[0], ({}, {}))[1]
+            by_length.setdefault(len(root), {})[root] = data["key"]
 
 
 class _Index:
@@ -252,6 +271,8 @@ class _Index:
         self.lang = lang
         self.analyzer = _Analyzer(lang, catalog.lexicon, foreign)
         self.intent_ids = [intent.id for intent in catalog.intents]
+        self.intent_kinds = [intent.value_kinds for intent in catalog.intents]
+        self.questions = {f"@{c}": kinds for c, kinds in catalog.lexicon.questions.items()}
         raw: list[tuple[int, list[_Term], str]] = []
         for number, intent in enumerate(catalog.intents):
             # The answer itself is a phrase too: "what happened on 11-12 October 2012?"
@@ -304,6 +325,8 @@ class _Index:
                 continue
             if term not in self.weights and not term.startswith("@"):
                 corrected = analyzer.correct(word)
+                if corrected == "":
+                    continue  # a misspelt stop-word
                 if corrected is None and named:
                     # A name the knowledge base never mentions: Oxford, NATO.
                     weights[_FOREIGN + term] = self.foreign_weight
@@ -322,6 +345,7 @@ class _Index:
     def score(self, tokens: Sequence[Token], context: Sequence[Token] = ()) -> dict[int, float]:
         """Score (0-1) of each intent that shares at least one term with the question."""
         query = self.query_terms(tokens, context)
+        own = self.query_terms(tokens) if context else query
         total = sum(query.values())
         if total <= 0:
             return {}
@@ -365,6 +389,15 @@ class _Index:
             # know: the question is about something else.
             factor = FOREIGN_FACTOR**foreign
             best = {intent: factor * score for intent, score in best.items()}
+        asked = [self.questions[t] for t in query if t in self.questions and t in own]
+        if asked:
+            # "When was TURKPA founded?" wants a date; an answer without one
+            # does not answer it, however many words it shares.
+            best = {
+                intent: score
+                * (1.0 if all(k & self.intent_kinds[intent] for k in asked) else QUESTION_MISMATCH)
+                for intent, score in best.items()
+            }
         return best
 
 
