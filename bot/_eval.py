@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot._catalog import LANGS, Catalog
+from bot._catalog import LANGS
 from bot._engine import Answer, Engine
-from bot._matcher import Match, Matcher
+from bot._matcher import Match
+from bot._text import tokenize
 from bot._yaml import Mapping, YamlError, read_yaml
 from bot._yaml import Sequence as YamlSequence
 
@@ -232,38 +233,30 @@ def sweep(
     return rows
 
 
-def leave_one_out(catalog: Catalog, threshold: float) -> dict[str, float]:
+def leave_one_out(engine: Engine) -> dict[str, float]:
     """Share of each language's phrases answered right when that phrase is held out.
 
-    Rebuilding the index once per phrase would be slow, so each intent's
-    phrases are held out together in a few folds of a fifth each.
+    Each phrase is scored against the others (its own entry left out of the
+    index); an answer counts when its intent ranks first and clears the threshold.
     """
-    from dataclasses import replace
-
     results: dict[str, float] = {}
-    for lang in LANGS:
+    for lang, index in engine.matcher.indexes.items():
         right = total = 0
-        for fold_number in range(5):
-            held: list[tuple[str, str]] = []
-            intents = []
-            for intent in catalog.intents:
-                phrases = intent.phrases[lang]
-                keep = tuple(p for n, p in enumerate(phrases) if n % 5 != fold_number)
-                held += [(intent.id, p) for n, p in enumerate(phrases) if n % 5 == fold_number]
-                intents.append(
-                    replace(intent, phrases={**intent.phrases, lang: keep or phrases[:1]})
-                )
-            matcher = Matcher(replace(catalog, intents=tuple(intents)))
-            for intent_id, phrase in held:
-                ranking = matcher.rank(phrase, limit=1)
-                right += (
-                    bool(ranking)
-                    and ranking[0].intent == intent_id
-                    and ranking[0].score >= threshold
-                )
-                total += 1
+        for position, phrase in enumerate(index.phrases):
+            if phrase.text == _answer_text(engine, index.intent_ids[phrase.intent], lang):
+                continue  # the answer itself is indexed too; it is not a question
+            scores = index.score(tokenize(phrase.text), exclude=position)
+            top = max(scores.items(), key=lambda kv: kv[1], default=None)
+            total += 1
+            right += (
+                top is not None and top[0] == phrase.intent and 100 * top[1] >= engine.threshold
+            )
         results[lang] = _ratio(right, total)
     return results
+
+
+def _answer_text(engine: Engine, intent_id: str, lang: str) -> str:
+    return " ".join(t.word for t in tokenize(engine.intent(intent_id).answer[lang]))
 
 
 def evaluate(engine: Engine, cases: Sequence[Case], with_loo: bool = False) -> Report:
@@ -279,7 +272,7 @@ def evaluate(engine: Engine, cases: Sequence[Case], with_loo: bool = False) -> R
     thresholds = sorted({engine.threshold, *range(30, 80, 5)})
     report.sweep = sweep(outcomes, thresholds, sorted({0.0, engine.margin, 2.0, 8.0}))
     if with_loo:
-        report.loo = leave_one_out(engine.catalog, engine.threshold)
+        report.loo = leave_one_out(engine)
     return report
 
 

@@ -231,7 +231,7 @@ class _Analyzer:
         cutoff = 85.0 if len(word) <= 8 else 80.0
         best: tuple[float, str] | None = None
         found = process.extractOne(word, list(words), scorer=fuzz.ratio, score_cutoff=cutoff)
-        if found is not None:
+        if found is not None and not _plural_pair(word, found[0]):
             best = (found[1], words[found[0]])
         for length, by_root in roots.items():
             if len(word) < length:
@@ -342,8 +342,13 @@ class _Index:
                 weights[_UNKNOWN + term] = self.unknown_weight
         return weights
 
-    def score(self, tokens: Sequence[Token], context: Sequence[Token] = ()) -> dict[int, float]:
-        """Score (0-1) of each intent that shares at least one term with the question."""
+    def score(
+        self, tokens: Sequence[Token], context: Sequence[Token] = (), exclude: int = -1
+    ) -> dict[int, float]:
+        """Score (0-1) of each intent that shares at least one term with the question.
+
+        ``exclude`` leaves one phrase out (for leave-one-out evaluation).
+        """
         query = self.query_terms(tokens, context)
         own = self.query_terms(tokens) if context else query
         total = sum(query.values())
@@ -359,6 +364,7 @@ class _Index:
             candidates.update(self.postings[term])
         best: dict[int, float] = {}
         near: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        candidates.discard(exclude)
         for position in candidates:
             phrase = self.phrases[position]
             shared = sum(w for t, w in query.items() if t in phrase.terms)
@@ -399,6 +405,12 @@ class _Index:
                 for intent, score in best.items()
             }
         return best
+
+
+def _plural_pair(a: str, b: str) -> bool:
+    """``area``/``areas``: another form of a word, not a typo of it (the lexicon chose)."""
+    short, long = sorted((a, b), key=len)
+    return long in (short + "s", short + "es")
 
 
 def _opposite(term: str) -> str:

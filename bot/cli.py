@@ -137,7 +137,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot._eval import EvalError, evaluate, format_report, load_cases
 
     engine = _engine(args)
-    files = [Path(f) for f in args.files] or [_default_eval_file()]
+    files = [Path(f) for f in args.files] or _default_eval_files()
+    if not files:
+        print("error: no evaluation files given, and no tests/eval/ here", file=sys.stderr)
+        return 2
     try:
         cases = load_cases(files, known={i.id for i in engine.intents})
     except EvalError as exc:
@@ -164,8 +167,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return status
 
 
-def _default_eval_file() -> Path:
-    return Path(__file__).resolve().parent.parent / "tests" / "eval" / "dev.yaml"
+def _default_eval_files() -> list[Path]:
+    """The development set: every file in the repository's tests/eval/."""
+    return sorted((Path(__file__).resolve().parent.parent / "tests" / "eval").glob("*.yaml"))
 
 
 def cmd_misses(args: argparse.Namespace) -> int:

@@ -13,7 +13,9 @@ def test_import_does_not_pull_in_telegram() -> None:
     import subprocess
 
     code = "import sys, bot; bot.Engine.load(); print('telegram' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip() == "False", result.stderr
 
 
@@ -102,7 +104,9 @@ def test_answer_object_contract(engine: Engine) -> None:
     assert isinstance(answer, Answer)
     assert answer.intent == "ydsk.established"
     assert 0 <= answer.score <= 100
-    assert answer.source and all(q in engine.catalog.source_text.replace("\n", " ") for q in answer.source)
+    assert answer.source and all(
+        q in engine.catalog.source_text.replace("\n", " ") for q in answer.source
+    )
     assert {s.intent for s in answer.suggestions} <= {i.id for i in engine.intents}
     data = answer.to_dict()
     assert {"question", "intent", "lang", "score", "text", "suggestions"} <= set(data)

@@ -38,7 +38,6 @@ from telegram import (
     Update,
     User,
 )
-from telegram._utils.types import JSONDict
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
@@ -66,6 +65,7 @@ from bot.telegram._store import StateStore
 __all__ = ["COMMANDS", "Adapter", "App", "build_application", "serve", "start_app", "stop_app"]
 
 _LOGGER = logging.getLogger("bot.telegram")
+JSONDict = dict[str, Any]
 T = TypeVar("T")
 
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
