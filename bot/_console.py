@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot._engine import Answer, Choice, Engine
 from bot._i18n import N_
+from bot._reload import Reloader
 from bot._session import MissRecorder, Session
 
 __all__ = ["Console", "run_console"]
@@ -28,14 +29,25 @@ class Console:
     """The console's turn logic, separate from terminal I/O so tests drive it directly."""
 
     def __init__(
-        self, engine: Engine, misses: MissRecorder | None = None, session: Session | None = None
+        self,
+        engine: Engine,
+        misses: MissRecorder | None = None,
+        session: Session | None = None,
+        reloader: Reloader | None = None,
     ) -> None:
         self.engine = engine
+        self.misses = misses
+        self.reloader = reloader
         self.session = session or engine.session(misses=misses)
         self.offered: tuple[Choice, ...] = ()
 
     def turn(self, line: str) -> Answer | None:
         """Answer one line; ``None`` means the user asked to quit."""
+        if self.reloader is not None and self.reloader.poll():
+            # A new knowledge base: carry the conversation over to it.
+            self.engine = self.reloader.current
+            self.session = self.engine.session(self.session.state, misses=self.misses)
+            self.offered = ()
         text = line.strip()
         if text.lower() in _QUIT:
             return None
@@ -63,12 +75,13 @@ def run_console(
     *,
     as_json: bool = False,
     misses: MissRecorder | None = None,
+    reloader: Reloader | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    console = Console(engine, misses)
+    console = Console(engine, misses, reloader=reloader)
     if stdin.isatty() and stdout.isatty() and not as_json:
         return _interactive(console, stdout)
     from bot.cli import _stdin_lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from bot._catalog import LANGS, CatalogError, bundled_dir, load_catalog
 from bot._engine import Answer, Engine
 from bot._i18n import bundled_locales
 from bot._misses import MissLog, top_misses
+from bot._reload import Reloader
 from bot._text import MAX_INPUT_CHARS
 
 __all__ = ["main"]
@@ -77,7 +79,11 @@ def cmd_console(args: argparse.Namespace) -> int:
     engine = _engine(args)
     log_path = args.log_misses or os.environ.get(MISSES_ENV)
     misses = MissLog(Path(log_path)) if log_path else None
-    return run_console(engine, as_json=args.json, misses=misses)
+    reloader = None
+    if not args.no_reload:
+        reloader = Reloader(engine.catalog.directory, engine, default_lang=engine.default_lang)
+        reloader.install_sighup()
+    return run_console(engine, as_json=args.json, misses=misses, reloader=reloader)
 
 
 def cmd_intents(args: argparse.Namespace) -> int:
@@ -221,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--log-misses", metavar="PATH", help=f"log declined questions here (or set {MISSES_ENV})"
     )
+    console.add_argument(
+        "--no-reload",
+        action="store_true",
+        help="do not pick up edited intents/ files while running",
+    )
     console.set_defaults(func=cmd_console)
 
     intents = commands.add_parser("intents", help="list the knowledge base")
@@ -264,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
