@@ -21,8 +21,8 @@ telegram: $(STAMP)
 	$(BIN)/python -m bot telegram
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests benchmarks
-	$(BIN)/ruff format --check bot tests benchmarks
+	$(BIN)/ruff check bot tests benchmarks fuzz
+	$(BIN)/ruff format --check bot tests benchmarks fuzz
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -42,6 +42,17 @@ test: lint typecheck check eval pytest
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py
+
+# Coverage-guided fuzzing (atheris), FUZZ_TIME seconds per target. New crashes
+# are saved as fuzz/corpus/<target>/crash-*: keep them, they become regression tests.
+FUZZ_TIME ?= 60
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,fuzz]'
+	for target in answer catalog; do \
+		work=$$(mktemp -d); cp fuzz/corpus/$$target/* $$work/; \
+		$(BIN)/python fuzz/$$target.py $$work -max_total_time=$(FUZZ_TIME) \
+			-artifact_prefix=fuzz/corpus/$$target/ || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build
