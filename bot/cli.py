@@ -276,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["telegram"]:
+        # Everything after `telegram` is the bot's own options (argparse's
+        # REMAINDER will not take an option first).
+        return cmd_telegram(argparse.Namespace(rest=arguments[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

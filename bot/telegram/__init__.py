@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.telegram._app import Adapter, App, build_application, serve, start_app, stop_app
 from bot.telegram._guard import install_redaction, redact
@@ -38,6 +39,9 @@ def main(argv: Sequence[str]) -> int:
     from telegram.error import InvalidToken, TelegramError
 
     from bot import Engine
+    from bot._misses import MissLog
+    from bot._reload import Reloader
+    from bot.cli import MISSES_ENV
 
     arguments = list(argv)
     if arguments[:1] == ["--"]:  # `python -m bot telegram -- --webhook-url ...`
@@ -50,8 +54,10 @@ def main(argv: Sequence[str]) -> int:
     install_redaction(settings.token, settings.secret_token)
     # Opt in to python-telegram-bot's future timedelta ``retry_after`` (no deprecation warnings).
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(  # force: the command line may already have set up warnings-only logging
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
     )
     try:
         store = JsonFileStore(settings.data_dir)
@@ -62,7 +68,12 @@ def main(argv: Sequence[str]) -> int:
         )
         return 2
     engine = Engine.load()
-    app = build_application(settings, engine, store)
+    reloader = Reloader(engine.catalog.directory, engine)  # picks up edited intents/ files
+    reloader.install_sighup()
+    misses_log = os.environ.get(MISSES_ENV)  # no user ids are written, only questions
+    app = build_application(
+        settings, engine, store, MissLog(Path(misses_log)) if misses_log else None, reloader
+    )
     try:
         asyncio.run(serve(app, settings))
     except InvalidToken:

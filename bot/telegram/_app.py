@@ -56,11 +56,15 @@ from telegram.ext import (
 from bot._catalog import LANGS
 from bot._engine import Answer, Choice, Engine
 from bot._i18n import N_
-from bot._session import Session
+from bot._reload import Reloader
+from bot._session import MissRecorder, Session
 from bot._text import MAX_INPUT_CHARS
 from bot.telegram._guard import FloodGate, install_redaction, split_text
 from bot.telegram._settings import Settings
 from bot.telegram._store import StateStore
+
+#: A Telegram update is a few kilobytes; anything near this is not one.
+MAX_WEBHOOK_BODY = 1 << 20
 
 __all__ = ["COMMANDS", "Adapter", "App", "build_application", "serve", "start_app", "stop_app"]
 
@@ -152,12 +156,26 @@ class MessageRateLimiter(AIORateLimiter):
 class Adapter:
     """The handlers, and what they share: the engine, the state store, locks and flood control."""
 
-    def __init__(self, settings: Settings, engine: Engine, store: StateStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        store: StateStore,
+        misses: MissRecorder | None = None,
+        reloader: Reloader | None = None,
+    ) -> None:
         self.settings = settings
-        self.engine = engine
+        self._engine = engine
+        self.reloader = reloader
         self.store = store
+        self.misses = misses
         self.flood = FloodGate(settings.flood_burst, settings.flood_rate)
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine in service: the newest valid knowledge base when live reload is on."""
+        return self.reloader.engine if self.reloader is not None else self._engine
 
     # -- handlers ---------------------------------------------------------------
 
@@ -324,7 +342,7 @@ class Adapter:
             seed = language or (user_language(update.effective_user) if state is None else None)
             if seed is not None:
                 state = {**(state or {}), "lang": seed}
-            session = self.engine.session(state)
+            session = self.engine.session(state, misses=self.misses)
             answer = run(session)
             await asyncio.to_thread(self.store.save, chat, session.state)
             await self._send(context, chat, answer.text, keyboard(answer), self._reply_to(update))
@@ -452,10 +470,20 @@ class Adapter:
                 await asyncio.sleep(delay)
 
 
-def build_application(settings: Settings, engine: Engine, store: StateStore) -> App:
-    """Wire the handlers into a python-telegram-bot application (not started)."""
+def build_application(
+    settings: Settings,
+    engine: Engine,
+    store: StateStore,
+    misses: MissRecorder | None = None,
+    reloader: Reloader | None = None,
+) -> App:
+    """Wire the handlers into a python-telegram-bot application (not started).
+
+    ``misses`` (optional) records declined questions, as ``--log-misses`` does in the console;
+    ``reloader`` (optional) serves edited ``intents/`` files without a restart.
+    """
     install_redaction(settings.token, settings.secret_token)
-    adapter = Adapter(settings, engine, store)
+    adapter = Adapter(settings, engine, store, misses, reloader)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -525,6 +553,21 @@ def _polling_error(exc: TelegramError) -> None:
     _LOGGER.warning("fetching updates failed (%s: %s); retrying", type(exc).__name__, exc)
 
 
+def _limit_webhook_body(app: App) -> None:
+    """Refuse webhook requests larger than any real update (tornado's default is 100 MB).
+
+    python-telegram-bot does not expose the setting; its webhook server is a
+    tornado ``HTTPServer``, whose connection parameters apply to every new
+    connection.
+    """
+    server = getattr(getattr(app.updater, "_httpd", None), "_http_server", None)
+    params = getattr(server, "conn_params", None)
+    if params is None or not hasattr(params, "max_body_size"):
+        _LOGGER.warning("cannot limit the webhook request size with this python-telegram-bot")
+        return
+    params.max_body_size = MAX_WEBHOOK_BODY
+
+
 async def start_app(app: App, settings: Settings) -> None:
     """Initialise (with retries), register commands, and start polling or the webhook server."""
     await _initialize(app, settings)
@@ -543,6 +586,7 @@ async def start_app(app: App, settings: Settings) -> None:
                 allowed_updates=ALLOWED_UPDATES,
                 bootstrap_retries=settings.bootstrap_retries,
             )
+            _limit_webhook_body(app)
         else:
             await app.updater.start_polling(
                 poll_interval=0.0,
