@@ -32,6 +32,60 @@ _LANGUAGE_NAMES = {
     "en": frozenset({"english", "ingilizce", "inglizce", "en", "eng"}),
     "tr": frozenset({"turkish", "turkce", "tr", "turkcesi"}),
 }
+# The other words of a request to switch language ("can you say that in
+# Turkish please", "bunu İngilizce söyler misin"): anything else makes "Turkish"
+# part of a question ("Turkish investment").
+_SWITCH_WORDS = frozenset(
+    {
+        "say",
+        "it",
+        "that",
+        "this",
+        "in",
+        "please",
+        "pls",
+        "answer",
+        "reply",
+        "speak",
+        "write",
+        "switch",
+        "to",
+        "can",
+        "could",
+        "you",
+        "again",
+        "now",
+        "language",
+        "the",
+        "same",
+        "thing",
+        "bunu",
+        "onu",
+        "soyle",
+        "soyler",
+        "soyleyebilir",
+        "misin",
+        "musun",
+        "lutfen",
+        "yaz",
+        "yazar",
+        "konus",
+        "konusur",
+        "cevap",
+        "ver",
+        "verir",
+        "dilinde",
+        "olarak",
+        "tekrar",
+        "de",
+        "da",
+        "gec",
+        "sor",
+        "anlat",
+        "anlatir",
+        "misiniz",
+    }
+)
 _NEXT = frozenset(
     {
         "after",
@@ -147,7 +201,7 @@ class Session:
         tokens = [t.word for t in tokenize(question)]
         switched = self._language_request(tokens)
         if switched is not None:
-            return self.set_language(switched)
+            return self.set_language(switched, question)
         detected = self.engine.detect_language(question)
         lang = detected or self.lang
         picked = self._picked_choice(question, tokens)
@@ -178,21 +232,21 @@ class Session:
         if name == "lang":
             if not argument:
                 other = "tr" if lang == "en" else "en"
-                return self.set_language(other)
+                return self.set_language(other, text)
             if argument in LANGS:
-                return self.set_language(argument)
+                return self.set_language(argument, text)
             return self._info(text, self.engine.gettext(LANG_USAGE, lang))
         if name == "source":
             return self.source(text)
         return self._info(text, self.engine.gettext(UNKNOWN_COMMAND, lang))
 
-    def set_language(self, lang: str) -> Answer:
+    def set_language(self, lang: str, question: str = "") -> Answer:
         """Switch the conversation's language and repeat the last answer in it."""
         self._state["lang"] = lang
         last = self.last
         if last is not None:
-            return last
-        return self._info(lang, self.engine.gettext(LANGUAGE_SET, lang))
+            return replace(last, question=question or last.question)
+        return self._info(question or f"/lang {lang}", self.engine.gettext(LANGUAGE_SET, lang))
 
     def topics(self, question: str = "/topics") -> Answer:
         lang = self.lang
@@ -252,13 +306,14 @@ class Session:
         return str(intent), str(self._state.get("question", ""))
 
     def _language_request(self, tokens: list[str]) -> str | None:
-        if not tokens or len(tokens) > 6:
+        """``"tr"`` for "say it in Turkish" / "Türkçe söyler misin", ``"en"`` for English."""
+        if not tokens or len(tokens) > 8:
             return None
         for lang, names in _LANGUAGE_NAMES.items():
-            if any(t in names for t in tokens) and len(tokens) >= 1:
-                others = [t for t in tokens if t not in names]
-                if len(others) <= 4:
-                    return lang
+            if any(t in names for t in tokens) and all(
+                t in names or t in _SWITCH_WORDS for t in tokens
+            ):
+                return lang
         return None
 
     def _picked_choice(self, question: str, tokens: list[str]) -> str | None:

@@ -184,3 +184,30 @@ def test_misses_command(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.split()[0] == "2"
     assert "bitcoin price" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("say it in Turkish", "tr"),
+        ("Türkçe söyler misin", "tr"),
+        ("in english please", "en"),
+        ("/lang tr", "tr"),
+    ],
+)
+def test_language_requests_repeat_the_last_answer(engine: Engine, text: str, lang: str) -> None:
+    session = engine.session()
+    session.ask("When was the YDSK established?")
+    answer = session.ask(text)
+    assert (answer.intent, answer.lang, answer.question) == ("ydsk.established", lang, text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Turkish exports to Kazakhstan", "turkish companies", "Kazakh investment in Turkey"]
+)
+def test_a_language_name_inside_a_question_is_not_a_request(engine: Engine, text: str) -> None:
+    session = engine.session()
+    session.ask("When was the YDSK established?")
+    answer = session.ask(text)
+    assert answer.intent != "ydsk.established"
+    assert answer.lang == "en"
