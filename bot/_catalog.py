@@ -33,7 +33,7 @@ _INTENT_KEYS = frozenset(
     {"id", "topic", "title", "phrases", "answer", "source", "related", "context", "follows"}
 )
 _REQUIRED = ("id", "topic", "title", "phrases", "answer")
-_LEXICON_KEYS = frozenset({"stopwords", "concepts", "questions"})
+_LEXICON_KEYS = frozenset({"stopwords", "concepts", "questions", "roles"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,7 +501,11 @@ class _Reader:
                 )
                 continue
             questions[concept] = frozenset(kinds)
-        return Lexicon.build(stopwords, concepts, questions)
+        roles = data.get("roles", [])
+        if not isinstance(roles, list) or any(r not in concepts for r in roles):
+            self.problem(name, data.line_of("roles"), "`roles` must list concepts")
+            roles = []
+        return Lexicon.build(stopwords, concepts, questions, frozenset(roles))
 
 
 def iter_phrases(catalog: Catalog, lang: str) -> Iterator[tuple[Intent, str]]:

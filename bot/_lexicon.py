@@ -48,6 +48,9 @@ class Lexicon:
     #: Question concepts and the kinds of value their answer must contain
     #: ("when" wants a date, month or year).
     questions: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Concepts (the two countries) whose case ending or preposition says which
+    #: side of a relation they are on.
+    roles: frozenset[str] = frozenset()
     _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
     _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
 
@@ -73,6 +76,7 @@ class Lexicon:
         stopwords: Mapping[str, Sequence[str]],
         concepts: Mapping[str, Mapping[str, Sequence[str]]],
         questions: Mapping[str, frozenset[str]] | None = None,
+        roles: frozenset[str] = frozenset(),
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``."""
         forms = []
@@ -85,7 +89,7 @@ class Lexicon:
             lang: frozenset(t.word for w in words for t in tokenize(w))
             for lang, words in stopwords.items()
         }
-        return cls(stop, tuple(forms), dict(questions or {}))
+        return cls(stop, tuple(forms), dict(questions or {}), roles)
 
     @property
     def all_stopwords(self) -> frozenset[str]:

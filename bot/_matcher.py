@@ -8,10 +8,12 @@ corrected against the knowledge base's own vocabulary with rapidfuzz.
 
 A phrase's score is a weighted F-measure of the terms it shares with the
 question, each term weighted by how few intents use it (IDF). Words the
-knowledge base has never seen count against every intent, and names of other
-countries and languages (from Babel's CLDR data) count double: "trade between
-Turkey and Brazil" shares most words with the trade answers but is not
-explained by them, so it scores low and is declined.
+knowledge base has never seen count against every intent; names of other
+countries and languages (from Babel's CLDR data), names it does not know and
+numbers it has no facts for weigh more and cut the score: "trade between Turkey
+and Brazil" shares most words with the trade answers but is not explained by
+them, so it scores low and is declined. A question word must meet an answer of
+its kind ("when" wants a date).
 """
 
 from __future__ import annotations
@@ -40,24 +42,9 @@ _ROLE_ENDINGS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset("da de ta te daki deki taki teki a e ya ye".split()), "dst"),
 )
 _CASE_ENDINGS = frozenset().union(*(endings for endings, _ in _ROLE_ENDINGS)) - {"s"}
-_ALL_ENDINGS = _CASE_ENDINGS | {
-    "s",
-    "la",
-    "le",
-    "yla",
-    "yle",
-    "lar",
-    "ler",
-    "li",
-    "lu",
-    "i",
-    "yi",
-    "u",
-    "yu",
-}
+_ALL_ENDINGS = _CASE_ENDINGS | frozenset("s la le yla yle lar ler li lu i yi u yu".split())
 _ROLE_PREPOSITION_TARGET = frozenset({"in", "to", "into", "at"})
 _ROLE_PREPOSITION_SOURCE = frozenset({"from", "of", "by"})
-_ROLE_ENTITIES = frozenset({"@turkey", "@kazakhstan"})
 _FOREIGN = "!"
 _UNKNOWN = "?"
 _BETA2 = 1.5**2  # recall (how much of the question is explained) weighs more than precision
@@ -142,7 +129,7 @@ class _Analyzer:
                 key = f"@{form.concept}"
                 role = (
                     self.role(tokens, i, form.root, len(form.words))
-                    if key in _ROLE_ENTITIES
+                    if form.concept in self.lexicon.roles
                     else None
                 )
                 result.append(_Term(key, role, token.word))
@@ -317,7 +304,11 @@ class _Index:
         analyzer = self.analyzer
         weights: dict[str, float] = {}
         for term, *_ in analyzer.terms(context):
-            if term in self.weights and term not in _ROLE_ENTITIES and not term[0].isdigit():
+            if (
+                term in self.weights
+                and term[1:] not in self.analyzer.lexicon.roles
+                and not term[0].isdigit()
+            ):
                 weights[term] = 0.5 * self.weights[term]
         for term, role, word, named in analyzer.terms(tokens):
             if term.startswith(_FOREIGN):
