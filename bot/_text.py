@@ -77,7 +77,9 @@ class Token:
 def tokenize(text: str) -> list[Token]:
     """Split folded text into words, cutting apostrophe suffixes off."""
     tokens = []
-    text = unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text[:MAX_MATCH_CHARS]))
+    # Cut before and after normalising: NFKC can lengthen text ("¼" -> "1⁄4").
+    text = unicodedata.normalize("NFKC", text[:MAX_MATCH_CHARS])[:MAX_MATCH_CHARS]
+    text = unicodedata.normalize("NFC", text)
     for match in _WORD.finditer(text.translate(_APOSTROPHES)):
         raw = match.group()
         if raw == "$":
