@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 from bot import Engine
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+# CI replays a fixed set of examples (a run that lands must be reproducible);
+# elsewhere every run explores new ones. HYPOTHESIS_PROFILE=explore overrides.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore"))
 
 
 @pytest.fixture(scope="session")
