@@ -33,7 +33,7 @@ _INTENT_KEYS = frozenset(
     {"id", "topic", "title", "phrases", "answer", "source", "related", "context", "follows"}
 )
 _REQUIRED = ("id", "topic", "title", "phrases", "answer")
-_LEXICON_KEYS = frozenset({"stopwords", "concepts", "questions", "roles"})
+_LEXICON_KEYS = frozenset({"stopwords", "concepts", "questions", "roles", "chatter"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,11 +501,14 @@ class _Reader:
                 )
                 continue
             questions[concept] = frozenset(kinds)
-        roles = data.get("roles", [])
-        if not isinstance(roles, list) or any(r not in concepts for r in roles):
-            self.problem(name, data.line_of("roles"), "`roles` must list concepts")
-            roles = []
-        return Lexicon.build(stopwords, concepts, questions, frozenset(roles))
+        listed: dict[str, frozenset[str]] = {}
+        for key in ("roles", "chatter"):
+            values = data.get(key, [])
+            if not isinstance(values, list) or any(v not in concepts for v in values):
+                self.problem(name, data.line_of(key), f"`{key}` must list concepts")
+                values = []
+            listed[key] = frozenset(values)
+        return Lexicon.build(stopwords, concepts, questions, listed["roles"], listed["chatter"])
 
 
 def iter_phrases(catalog: Catalog, lang: str) -> Iterator[tuple[Intent, str]]:

@@ -51,6 +51,8 @@ class Lexicon:
     #: Concepts (the two countries) whose case ending or preposition says which
     #: side of a relation they are on.
     roles: frozenset[str] = frozenset()
+    #: Concepts of politeness around a question (greetings, thanks).
+    chatter: frozenset[str] = frozenset()
     _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
     _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
 
@@ -77,6 +79,7 @@ class Lexicon:
         concepts: Mapping[str, Mapping[str, Sequence[str]]],
         questions: Mapping[str, frozenset[str]] | None = None,
         roles: frozenset[str] = frozenset(),
+        chatter: frozenset[str] = frozenset(),
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``."""
         forms = []
@@ -89,7 +92,7 @@ class Lexicon:
             lang: frozenset(t.word for w in words for t in tokenize(w))
             for lang, words in stopwords.items()
         }
-        return cls(stop, tuple(forms), dict(questions or {}), roles)
+        return cls(stop, tuple(forms), dict(questions or {}), roles, chatter)
 
     @property
     def all_stopwords(self) -> frozenset[str]:

@@ -218,7 +218,13 @@ class _Analyzer:
         cutoff = 85.0 if len(word) <= 8 else 80.0
         best: tuple[float, str] | None = None
         found = process.extractOne(word, list(words), scorer=fuzz.ratio, score_cutoff=cutoff)
-        if found is not None and not _plural_pair(word, found[0]):
+        # A three-letter word is only taken for a misspelt stop-word ("wht"):
+        # too many real words are one letter away from a knowledge-base word.
+        if (
+            found is not None
+            and not _plural_pair(word, found[0])
+            and (len(word) > 3 or not words[found[0]])
+        ):
             best = (found[1], words[found[0]])
         for length, by_root in roots.items():
             if len(word) < length:
@@ -275,6 +281,10 @@ class _Index:
             term: math.log((total + 1) / (len(owners) + 0.5)) + 0.1
             for term, owners in document_frequency.items()
         }
+        # Politeness around a question ("hey", "thanks"): it must not count
+        # against answering the question; only small talk is about it.
+        self.chatter = frozenset(f"@{c}" for c in catalog.lexicon.chatter)
+        self.smalltalk = {n for n, intent in enumerate(catalog.intents) if intent.is_smalltalk}
         # A word no intent uses is as specific as a term can be (document frequency 0).
         unseen = math.log((total + 1) / 0.5) + 0.1
         self.unknown_weight = UNKNOWN_WEIGHT * unseen
@@ -345,6 +355,7 @@ class _Index:
         total = sum(query.values())
         if total <= 0:
             return {}
+        content_total = (total - sum(w for t, w in query.items() if t in self.chatter)) or total
         known = [t for t in query if t in self.postings]
         # Rare terms first, so a huge knowledge base still scores few phrases.
         known.sort(key=lambda t: len(self.postings[t]))
@@ -363,7 +374,7 @@ class _Index:
             shared -= sum(w for t, w in query.items() if _opposite(t) in phrase.terms)
             if shared <= 0:
                 continue
-            recall = shared / total
+            recall = shared / (total if phrase.intent in self.smalltalk else content_total)
             precision = min(1.0, shared / phrase.weight)
             f_score = (1 + _BETA2) * precision * recall / (_BETA2 * precision + recall)
             near[phrase.intent].append((f_score, position))

@@ -156,3 +156,19 @@ def test_topics_group_every_fact_intent(engine: Engine) -> None:
     listed = {c.intent for _, choices in grouped for c in choices}
     facts = {i.id for i in engine.intents if not i.is_smalltalk}
     assert listed == facts
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("hey, what was the trade volume between turkey and kazakhstan?", "trade.volume"),
+        ("merhaba, YDSK ne zaman kuruldu?", "ydsk.established"),
+        ("thanks! how much did turkey export?", "trade.exports"),
+        ("hello", "smalltalk.greeting"),
+        ("thank you so much", "smalltalk.thanks"),
+    ],
+)
+def test_politeness_around_a_question_does_not_hide_it(
+    engine: Engine, question: str, intent: str
+) -> None:
+    assert engine.answer(question).intent == intent
