@@ -155,7 +155,22 @@ class _Analyzer:
             )
             result.append(_Term(key, None, token.word, named))
             i += 1
-        return result
+        return self._complete_roles(result)
+
+    def _complete_roles(self, terms: list[_Term]) -> list[_Term]:
+        """With two countries and one side known, the other is the other side.
+
+        "How much have Kazakhs put into Turkey?": Turkey is the target, so
+        Kazakhstan is the source.
+        """
+        entities = {f"@{c}" for c in self.lexicon.roles}
+        marked = {t.key: t.role for t in terms if t.key in entities and t.role is not None}
+        present = {t.key for t in terms if t.key in entities}
+        if len(marked) != 1 or len(present) != 2:
+            return terms
+        ((known, role),) = marked.items()
+        other = "dst" if role == "src" else "src"
+        return [t._replace(role=other) if t.key in present - {known} else t for t in terms]
 
     def role(self, tokens: Sequence[Token], i: int, root: str, width: int) -> str | None:
         """Whether a country is the source or the target of a relation.
