@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import Stemmer
+
 from bot._text import Token, fold, tokenize
 
 __all__ = ["Form", "Lexicon"]
@@ -83,10 +85,19 @@ class Lexicon:
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``."""
         forms = []
+        english = Stemmer.Stemmer("english")
         for concept, by_lang in concepts.items():
-            for written in (w for words in by_lang.values() for w in words):
-                parsed = parse_form(concept, written)
-                if parsed is not None:
+            for lang, words in by_lang.items():
+                for written in words:
+                    parsed = parse_form(concept, written)
+                    if parsed is None:
+                        continue
+                    if lang == "en" and parsed.prefix[-1]:
+                        # English drops a final "e" before a suffix: the root
+                        # "increase*" must also match "increasing".
+                        stem = str(english.stemWord(parsed.root))
+                        if parsed.root.startswith(stem) and len(stem) >= 4:
+                            parsed = Form(concept, (*parsed.words[:-1], stem), parsed.prefix)
                     forms.append(parsed)
         stop = {
             lang: frozenset(t.word for w in words for t in tokenize(w))

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import Stemmer
 from babel import Locale
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA, Indel
 
 from bot._catalog import LANGS, Catalog
 from bot._lexicon import Lexicon
@@ -97,8 +98,12 @@ class _Analyzer:
         self.foreign_max = max((len(k) for k in foreign), default=0)
         self._stemmer = Stemmer.Stemmer("english") if lang == "en" else None
         self.vocabulary: dict[str, str] = {}  # surface word -> term, filled while indexing
-        # Typo-correction targets by first letter: (word -> term, root length -> root -> term).
-        self._targets: dict[str, tuple[dict[str, str], dict[int, dict[str, str]]]] = {}
+        # Typo-correction targets by first letter: words (sorted, and their
+        # terms) and lexicon roots by length (the same).
+        self._targets: dict[
+            str,
+            tuple[tuple[list[str], dict[str, str]], dict[int, tuple[list[str], dict[str, str]]]],
+        ] = {}
 
     def stem(self, word: str) -> str:
         if word[0].isdigit():
@@ -216,10 +221,12 @@ class _Analyzer:
     def correct(self, word: str) -> str | None:
         """The term of the knowledge base's closest word to a misspelt one, if close enough.
 
-        Candidates are the words of the phrases, the lexicon's words and roots
-        (``muteahitleri`` is compared with the root ``muteahhit``) and the
-        stop-words (``wht`` is ``what``: an empty term, dropped). Like most
-        typists, the candidates must get the first letter right.
+        Close enough: one edit (a letter added, dropped, changed, or two
+        swapped), two in words of ten letters or more. Candidates are the
+        words of the phrases, the lexicon's words and roots (``muteahitleri``
+        against the root ``muteahhit``) and the stop-words (``wht`` is
+        ``what``: an empty term, dropped). Like most typists, a candidate must
+        get the first letter right.
         """
         if len(word) < 3 or word[0].isdigit():
             return None  # too short to tell a typo from another word
@@ -228,48 +235,71 @@ class _Analyzer:
         targets = self._targets.get(word[0])
         if targets is None:
             return None
-        words, roots = targets
-        # One letter added, dropped or two swapped; long words a little more.
-        cutoff = 85.0 if len(word) <= 8 else 80.0
-        best: tuple[float, str] | None = None
-        found = process.extractOne(word, list(words), scorer=fuzz.ratio, score_cutoff=cutoff)
-        # A three-letter word is only taken for a misspelt stop-word ("wht"):
-        # too many real words are one letter away from a knowledge-base word.
-        if (
-            found is not None
-            and not _plural_pair(word, found[0])
-            and (len(word) > 3 or not words[found[0]])
+        (words, word_terms), roots = targets
+        budget = 1 if len(word) < 10 else 2
+        candidates: list[tuple[int, float, str, str]] = []
+        for found, distance, _ in process.extract(
+            word, words, scorer=OSA.distance, score_cutoff=budget, limit=5
         ):
-            best = (found[1], words[found[0]])
-        for length, by_root in roots.items():
+            if (
+                # "area" is not a typo of "are", nor "uses" of "use": a word that
+                # extends a known one is another word or another form of it.
+                word.startswith(found)
+                or _plural_pair(word, found)
+                # A short word is only taken for a misspelt stop-word ("wht"),
+                # and a stop-word only when a letter was dropped or swapped.
+                or (len(word) <= 3 and word_terms[found])
+                or (not word_terms[found] and len(found) < len(word))
+            ):
+                continue
+            candidates.append((int(distance), -fuzz.ratio(word, found), found, word_terms[found]))
+        for length, (root_list, root_terms) in roots.items():
             if len(word) < length:
                 continue
-            # Compare the root with the word's start: a letter wrong or added,
-            # and in long roots a letter dropped.
             for cut in (length - 1, length, length + 1) if length >= 6 else (length, length + 1):
-                found = process.extractOne(
-                    word[:cut], list(by_root), scorer=fuzz.ratio, score_cutoff=85.0
+                # A root is a short word's start: only a letter added, dropped
+                # or two swapped ("compared" is not a typo of "compan-y").
+                found_root = process.extractOne(
+                    word[:cut], root_list, scorer=OSA.distance, score_cutoff=1
                 )
-                if found is not None and (best is None or found[1] > best[0]):
-                    best = (found[1], by_root[found[0]])
-        return None if best is None else best[1]
+                if (
+                    found_root is not None
+                    and not found_root[0].startswith(word[:cut])  # "compa-red" is no "compan-y"
+                    and (
+                        Indel.distance(word[:cut], found_root[0]) <= 1
+                        or sorted(word[:cut]) == sorted(found_root[0])
+                    )
+                ):
+                    root = found_root[0]
+                    distance = int(found_root[1])
+                    candidates.append(
+                        (distance, -fuzz.ratio(word[:cut], root), root, root_terms[root])
+                    )
+        return min(candidates)[3] if candidates else None
 
     def _build_targets(self) -> None:
         words: dict[str, str] = {w: "" for w in self.stopwords}
         words.update(self.vocabulary)
-        roots: dict[str, dict[str, str]] = {}
+        roots: dict[str, str] = {}
         for form in self.lexicon.forms:
             if len(form.words) == 1 and len(form.root) >= 4:
                 if form.prefix[0]:
-                    roots[form.root] = {"key": f"@{form.concept}"}
+                    roots[form.root] = f"@{form.concept}"
                 else:
                     words.setdefault(form.root, f"@{form.concept}")
+        by_initial: dict[str, tuple[dict[str, str], dict[int, dict[str, str]]]] = {}
         for word, key in words.items():
             if word:
-                self._targets.setdefault(word[0], ({}, {}))[0][word] = key
-        for root, data in roots.items():
-            by_length = self._targets.setdefault(root[0], ({}, {}))[1]
-            by_length.setdefault(len(root), {})[root] = data["key"]
+                by_initial.setdefault(word[0], ({}, {}))[0][word] = key
+        for root, key in roots.items():
+            by_initial.setdefault(root[0], ({}, {}))[1].setdefault(len(root), {})[root] = key
+        self._targets = {
+            initial: (
+                (sorted(word_terms), word_terms),
+                {n: (sorted(terms), terms) for n, terms in sorted(by_length.items())},
+            )
+            for initial, (word_terms, by_length) in by_initial.items()
+        }
 
 
 class _Index:
