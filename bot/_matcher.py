@@ -329,6 +329,7 @@ class _Index:
         # Politeness around a question ("hey", "thanks"): it must not count
         # against answering the question; only small talk is about it.
         self.chatter = frozenset(f"@{c}" for c in catalog.lexicon.chatter)
+        self.entities = frozenset(f"@{c}" for c in catalog.lexicon.roles)
         self.smalltalk = {n for n, intent in enumerate(catalog.intents) if intent.is_smalltalk}
         # A word no intent uses is as specific as a term can be (document frequency 0).
         unseen = math.log((total + 1) / 0.5) + 0.1
@@ -402,6 +403,9 @@ class _Index:
             return {}
         content_total = (total - sum(w for t, w in query.items() if t in self.chatter)) or total
         known = [t for t in query if t in self.postings]
+        named = {t.split(">")[0] for t in known}
+        if len(named) == 1 and named <= self.entities:
+            return {}  # "Kazakhstan's?" names a country and asks nothing about it
         # Rare terms first, so a huge knowledge base still scores few phrases.
         known.sort(key=lambda t: len(self.postings[t]))
         candidates: set[int] = set()
