@@ -120,6 +120,12 @@ class Engine:
         self.default_lang = default_lang
         self.matcher = Matcher(catalog)
         self._intents: Mapping[str, Intent] = {i.id: i for i in catalog.intents}
+        # The first question of each topic: what a decline offers instead.
+        leads = {}
+        for intent in catalog.intents:
+            if not intent.is_smalltalk:
+                leads.setdefault(intent.topic, intent.id)
+        self._topic_leads = [leads[t] for t in catalog.topics if t in leads]
         self.detector = LanguageDetector(_words(catalog, "en"), _words(catalog, "tr"))
 
     @classmethod
@@ -153,12 +159,15 @@ class Engine:
         question, falling back to the engine's default language.
         """
         question = clean_input(text) if isinstance(text, str) else ""
-        language = lang if lang in LANGS else (self.detect_language(question) or self.default_lang)
+        detected = self.detect_language(question)
+        language = lang if lang in LANGS else (detected or self.default_lang)
+        # Both languages' phrases are searched whatever the detector says: an
+        # English question typed with Turkish capitals ("TURKİSH FDİ") still counts.
         return self.decide(question, language, self.matcher.rank(question))
 
-    def rank(self, text: str, limit: int = 5) -> list[Match]:
-        """The best-scoring intents for ``text`` (for evaluation and follow-ups)."""
-        return self.matcher.rank(clean_input(text), limit)
+    def rank(self, text: str, limit: int = 5, lang: str | None = None) -> list[Match]:
+        """The best-scoring intents for ``text``, in ``lang``'s phrases or in both languages'."""
+        return self.matcher.rank(clean_input(text), limit, lang=lang)
 
     def decide(self, question: str, lang: str, ranking: list[Match]) -> Answer:
         """Turn a ranking into an answer, a clarification question, or a decline."""
@@ -252,12 +261,7 @@ class Engine:
     def starters(self, lang: str, first: str | None = None) -> tuple[Choice, ...]:
         """A few questions the bot can answer: the guess first, then one per topic."""
         picks: list[str] = [first] if first and not self._intents[first].is_smalltalk else []
-        for topic in self.catalog.topics:
-            intent = next(
-                (i for i in self.intents if i.topic == topic and not i.is_smalltalk), None
-            )
-            if intent is not None and intent.id not in picks:
-                picks.append(intent.id)
+        picks += [i for i in self._topic_leads if i not in picks]
         return tuple(self.choice(i, lang) for i in picks[:MAX_SUGGESTIONS])
 
     def topics(self, lang: str) -> list[tuple[str, list[Choice]]]:

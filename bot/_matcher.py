@@ -18,6 +18,7 @@ its kind ("when" wants a date).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -406,55 +407,71 @@ class _Index:
         named = {t.split(">")[0] for t in known}
         if len(named) == 1 and named <= self.entities:
             return {}  # "Kazakhstan's?" names a country and asks nothing about it
-        # Rare terms first, so a huge knowledge base still scores few phrases.
+        # Candidates: the phrases of the rarest terms first, so a huge knowledge
+        # base still scores few phrases.
         known.sort(key=lambda t: len(self.postings[t]))
         candidates: set[int] = set()
         for term in known:
             if len(candidates) >= _MAX_CANDIDATES:
                 break
             candidates.update(self.postings[term])
+        candidates.discard(exclude)
+        # Term at a time: each term adds its weight to the candidates it is in.
+        shared = dict.fromkeys(candidates, 0.0)
+        for term, weight in query.items():
+            opposite = _opposite(term)
+            for key, sign in ((term, 1.0), (opposite, -1.0)):
+                # A country on the other side of the relation contradicts a phrase.
+                postings = self.postings.get(key, []) if key else []
+                if not postings:
+                    continue
+                if len(postings) <= len(shared):
+                    for position in postings:
+                        if position in shared:
+                            shared[position] += sign * weight
+                else:
+                    for position in shared:
+                        if key in self.phrases[position].terms:
+                            shared[position] += sign * weight
         best: dict[int, float] = {}
         near: dict[int, list[tuple[float, int]]] = defaultdict(list)
-        candidates.discard(exclude)
-        for position in candidates:
-            phrase = self.phrases[position]
-            shared = sum(w for t, w in query.items() if t in phrase.terms)
-            # A country on the other side of the relation contradicts the phrase.
-            shared -= sum(w for t, w in query.items() if _opposite(t) in phrase.terms)
-            if shared <= 0:
+        for position, matched in shared.items():
+            if matched <= 0:
                 continue
-            recall = shared / (total if phrase.intent in self.smalltalk else content_total)
-            precision = min(1.0, shared / phrase.weight)
+            phrase = self.phrases[position]
+            recall = matched / (total if phrase.intent in self.smalltalk else content_total)
+            precision = min(1.0, matched / phrase.weight)
             f_score = (1 + _BETA2) * precision * recall / (_BETA2 * precision + recall)
             near[phrase.intent].append((f_score, position))
             if f_score > best.get(phrase.intent, 0.0):
                 best[phrase.intent] = f_score
-        # Among an intent's best phrases, the one written most like the question
-        # wins a little: "help" is closer to "help" than to "that was helpful".
+        # Another country, a name or a year the knowledge base does not know:
+        # the question is about something else. A question word without an
+        # answer of its kind ("when was TURKPA founded?" for an answer with no
+        # date): not answered, however many words it shares.
+        foreign = FOREIGN_FACTOR ** sum(1 for t in query if t.startswith(_FOREIGN))
+        asked = [self.questions[t] for t in query if t in self.questions and t in own]
+        factor = {
+            intent: foreign
+            * (1.0 if all(k & self.intent_kinds[intent] for k in asked) else QUESTION_MISMATCH)
+            for intent in best
+        }
+        # Among the best phrases, the one written most like the question wins a
+        # little: "help" is closer to "help" than to "that was helpful". The
+        # bonus is small, so only intents near the top need it computed.
         text = " ".join(t.word for t in tokens)
+        leader = max((factor[i] * f for i, f in best.items()), default=0.0)
         for intent, scored in near.items():
             top = best[intent]
-            best[intent] = max(
+            if factor[intent] * top < leader - 0.15:
+                best[intent] = factor[intent] * (1 - _SPELLING_SHARE) * top
+                continue
+            best[intent] = factor[intent] * max(
                 (1 - _SPELLING_SHARE) * f
                 + _SPELLING_SHARE * fuzz.ratio(text, self.phrases[p].text) / 100
                 for f, p in scored
                 if f >= top - 0.1
             )
-        foreign = sum(1 for t in query if t.startswith(_FOREIGN))
-        if foreign:
-            # Another country, a name or a year the knowledge base does not
-            # know: the question is about something else.
-            factor = FOREIGN_FACTOR**foreign
-            best = {intent: factor * score for intent, score in best.items()}
-        asked = [self.questions[t] for t in query if t in self.questions and t in own]
-        if asked:
-            # "When was TURKPA founded?" wants a date; an answer without one
-            # does not answer it, however many words it shares.
-            best = {
-                intent: score
-                * (1.0 if all(k & self.intent_kinds[intent] for k in asked) else QUESTION_MISMATCH)
-                for intent, score in best.items()
-            }
         return best
 
 
@@ -515,18 +532,27 @@ class Matcher:
         foreign = foreign_names(catalog)
         self.indexes = {lang: _Index(lang, catalog, foreign) for lang in LANGS}
 
-    def rank(self, text: str, limit: int = 5, context: str = "") -> list[Match]:
+    def rank(
+        self, text: str, limit: int = 5, context: str = "", lang: str | None = None
+    ) -> list[Match]:
         """The best intents for ``text``, best first, one entry per intent.
 
-        ``context`` is the previous question of a conversation, read at half weight.
+        ``context`` is the previous question of a conversation, read at half
+        weight. ``lang`` (the question's detected language) limits the search to
+        that language's phrases; without it both languages are searched.
         """
         tokens = tokenize(text)
         if not tokens:
             return []
         context_tokens = tokenize(context) if context else []
-        best: dict[int, Match] = {}
-        for lang, index in self.indexes.items():
+        indexes = [self.indexes[lang]] if lang in self.indexes else list(self.indexes.values())
+        best: dict[int, tuple[float, str]] = {}
+        for index in indexes:
             for intent, score in index.score(tokens, context_tokens).items():
-                if intent not in best or 100 * score > best[intent].score:
-                    best[intent] = Match(index.intent_ids[intent], round(100 * score, 1), lang)
-        return sorted(best.values(), key=lambda m: (-m.score, m.intent))[:limit]
+                if intent not in best or score > best[intent][0]:
+                    best[intent] = (score, index.lang)
+        ids = indexes[0].intent_ids
+        top = heapq.nsmallest(
+            limit, best.items(), key=lambda kv: (-round(100 * kv[1][0], 1), ids[kv[0]])
+        )
+        return [Match(ids[intent], round(100 * score, 1), found) for intent, (score, found) in top]

@@ -46,15 +46,26 @@ class Sequence(list[Any]):
     item_lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+# libyaml's parser when PyYAML has it (several times faster), else the Python one.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _check_events(text: str) -> None:
+    """Refuse anchors, aliases and deep nesting before anything is built from them."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 0
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise YamlError("anchors and aliases are not allowed", event.start_mark.line + 1)
-        return super().compose_node(parent, index)
+            raise YamlError("anchors and aliases are not allowed", line)
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                raise YamlError("nesting is too deep", line)
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
 
 
-def _construct(node: yaml.Node, loader: _Loader, depth: int = 0) -> Any:
+def _construct(node: yaml.Node, loader: Any, depth: int = 0) -> Any:
     if depth > _MAX_DEPTH:
         raise YamlError("nesting is too deep", node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -90,7 +101,15 @@ def read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise YamlError(f"cannot read: {exc.strerror}") from None
     try:
-        loader = _Loader(text)
+        _check_events(text)
+        loader = _SafeLoader(text)
+    except YamlError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlError(
+            f"invalid YAML: {exc.problem or exc.context}", mark.line + 1 if mark else 0
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}") from None
     try:
