@@ -121,7 +121,7 @@ class Engine:
         self.matcher = Matcher(catalog)
         self._intents: Mapping[str, Intent] = {i.id: i for i in catalog.intents}
         # The first question of each topic: what a decline offers instead.
-        leads = {}
+        leads: dict[str, str] = {}
         for intent in catalog.intents:
             if not intent.is_smalltalk:
                 leads.setdefault(intent.topic, intent.id)
