@@ -15,7 +15,9 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 # elsewhere every run explores new ones. HYPOTHESIS_PROFILE=explore overrides.
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("explore", print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore"))
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore")
+)
 
 
 @pytest.fixture(scope="session")
