@@ -36,100 +36,18 @@ _LANGUAGE_NAMES = {
 # Turkish please", "bunu İngilizce söyler misin"): anything else makes "Turkish"
 # part of a question ("Turkish investment").
 _SWITCH_WORDS = frozenset(
-    {
-        "say",
-        "it",
-        "that",
-        "this",
-        "in",
-        "please",
-        "pls",
-        "answer",
-        "reply",
-        "speak",
-        "write",
-        "switch",
-        "to",
-        "can",
-        "could",
-        "you",
-        "again",
-        "now",
-        "language",
-        "the",
-        "same",
-        "thing",
-        "bunu",
-        "onu",
-        "soyle",
-        "soyler",
-        "soyleyebilir",
-        "misin",
-        "musun",
-        "lutfen",
-        "yaz",
-        "yazar",
-        "konus",
-        "konusur",
-        "cevap",
-        "ver",
-        "verir",
-        "dilinde",
-        "olarak",
-        "tekrar",
-        "de",
-        "da",
-        "gec",
-        "sor",
-        "anlat",
-        "anlatir",
-        "misiniz",
-    }
+    "again anlat anlatir answer bunu can cevap could da de dilinde gec in it konus "
+    "konusur language lutfen misin misiniz musun now olarak onu please pls reply same say "
+    "sor soyle soyler soyleyebilir speak switch tekrar that the thing this to ver verir "
+    "write yaz yazar you".split()
 )
 _NEXT = frozenset(
-    {
-        "after",
-        "next",
-        "following",
-        "later",
-        "sonraki",
-        "sonrakini",
-        "sonra",
-        "ardindan",
-        "sonrasi",
-        "sonrakine",
-    }
+    "after ardindan following later next sonra sonraki sonrakine sonrakini sonrasi".split()
 )
-_PREVIOUS = frozenset(
-    {"before", "previous", "earlier", "prior", "onceki", "oncesi", "oncekini", "once"}
-)
+_PREVIOUS = frozenset("before earlier once onceki oncekini oncesi previous prior".split())
 _FOLLOW_UP = frozenset(
-    {
-        "and",
-        "what",
-        "how",
-        "about",
-        "that",
-        "it",
-        "its",
-        "this",
-        "those",
-        "them",
-        "they",
-        "one",
-        "peki",
-        "ya",
-        "ve",
-        "bu",
-        "bunu",
-        "bunun",
-        "onun",
-        "onu",
-        "o",
-        "sey",
-        "seyi",
-        "kac",
-    }
+    "about and bu bunu bunun how it its kac o one onu onun peki sey seyi that them they "
+    "this those ve what ya".split()
 )
 
 HELP = N_(
@@ -356,7 +274,7 @@ class Session:
 
 def _step(tokens: list[str]) -> int | None:
     """+1 for "and the one after that?", -1 for "the one before?", else None."""
-    if len(tokens) > 7:
+    if len(tokens) > 5:
         return None
     if any(t in _NEXT for t in tokens):
         return 1
