@@ -59,6 +59,7 @@ FOREIGN_FACTOR = 0.7
 #: A question word whose kind of answer the intent cannot give ("when" without a date).
 QUESTION_MISMATCH = 0.7
 _MAX_CANDIDATES = 400
+_MIN_RECALL = 0.2
 _MAX_TERMS = 30
 
 
@@ -435,8 +436,11 @@ class _Index:
                             shared[position] += sign * weight
         best: dict[int, float] = {}
         near: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        # A phrase explaining less than a fifth of the question cannot score
+        # above 0.3 (recall bounds the F-measure), far under anything used.
+        floor = max(_MIN_RECALL * content_total, 1e-9)
         for position, matched in shared.items():
-            if matched <= 0:
+            if matched < floor:
                 continue
             phrase = self.phrases[position]
             recall = matched / (total if phrase.intent in self.smalltalk else content_total)
