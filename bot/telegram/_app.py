@@ -123,8 +123,8 @@ def safe_to_retry(exc: Exception) -> bool:
         return isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
     if type(exc) is not NetworkError:  # BadRequest, Forbidden, RetryAfter... are final
         return False
-    if isinstance(exc.__cause__, httpx.ConnectError):
-        return True
+    if isinstance(exc.__cause__, httpx.ConnectError | httpx.WriteError):
+        return True  # never connected, or the request was not fully sent
     return any(
         mark in exc.message for mark in ("Bad Gateway", "(502)", "Service Unavailable", "(503)")
     )
@@ -151,6 +151,15 @@ class MessageRateLimiter(AIORateLimiter):
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
+
+
+#: Kept in each chat's state beside the session's own data.
+LAST_ANSWERED = "telegram_last_message_id"
+
+
+def _last_answered(state: dict[str, Any] | None) -> int:
+    value = (state or {}).get(LAST_ANSWERED)
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
 class Adapter:
@@ -337,14 +346,26 @@ class Adapter:
         if chat is None:
             return
         async with self._lock(chat):
-            await self._typing(context, chat)
             state = await asyncio.to_thread(self.store.load, chat)
+            message_id = update.message.message_id if update.message is not None else None
+            if message_id is not None and message_id <= _last_answered(state):
+                # Telegram delivers an update again when the bot stopped before
+                # confirming it (a restart, a failed final poll): answered already.
+                _LOGGER.info("message %s in chat %s was answered before; skipped", message_id, chat)
+                return
+            await self._typing(context, chat)
             seed = language or (user_language(update.effective_user) if state is None else None)
             if seed is not None:
                 state = {**(state or {}), "lang": seed}
             session = self.engine.session(state, misses=self.misses)
             answer = run(session)
-            await asyncio.to_thread(self.store.save, chat, session.state)
+            saved = dict(session.state)
+            if message_id is not None:
+                saved[LAST_ANSWERED] = message_id
+            elif state and LAST_ANSWERED in state:
+                saved[LAST_ANSWERED] = state[LAST_ANSWERED]
+            # Saved before sending: a message is answered at most once.
+            await asyncio.to_thread(self.store.save, chat, saved)
             await self._send(context, chat, answer.text, keyboard(answer), self._reply_to(update))
 
     async def _notice(self, update: Update, context: Context, message: str) -> None:

@@ -368,3 +368,24 @@ async def test_edited_knowledge_base_is_served_without_a_restart(
         assert (await api.wait_sent(31, 3))[2] == after
     finally:
         await stop_bot(app)
+
+
+async def test_a_redelivered_update_is_not_answered_twice(
+    api: FakeBotApi, start_bot: Starter
+) -> None:
+    """After a restart Telegram may deliver updates again; each message is answered once."""
+    app = await start_bot()
+    update_id = api.message(51, TRADE_EN)
+    await api.wait_sent(51, 1)
+    await stop_bot(app)
+    # The same update, as Telegram would send it again to the restarted bot.
+    api.push({k: v for k, v in api.pushed[update_id].items() if k != "update_id"})
+    api.message(51, "hello")
+    await start_bot()
+    texts = await api.wait_sent(51, 2)
+    await settle(0.5)
+    assert len(api.sent(51)) == 2
+    assert (
+        texts[1]
+        == "Hello! Ask me anything about Turkey–Kazakhstan relations, in English or Turkish."
+    )
