@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot._lexicon import Lexicon, parse_form
+from bot._paths import bundled
 from bot._text import fold
 from bot._values import VALUE_KINDS, Value, parse_value
 from bot._yaml import Mapping, Sequence, YamlError, read_yaml
@@ -102,11 +103,7 @@ class Catalog:
 
 def bundled_dir() -> Path:
     """The bundled ``intents/`` directory: inside the wheel, or the repository's."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "intents", here.parent / "intents"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("the bundled intents/ directory is missing")
+    return bundled("intents")
 
 
 def load_catalog(directory: Path) -> Catalog:

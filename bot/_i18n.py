@@ -11,6 +11,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from bot._paths import bundled
+
 __all__ = ["DOMAIN", "N_", "Translator", "bundled_locales"]
 
 DOMAIN = "messages"
@@ -23,11 +25,7 @@ def N_(message: str) -> str:
 
 def bundled_locales() -> Path:
     """The bundled ``locales/`` directory: inside the wheel, or the repository's."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "locales", here.parent / "locales"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("the bundled locales/ directory is missing")
+    return bundled("locales")
 
 
 class Translator:
