@@ -34,7 +34,7 @@ _INTENT_KEYS = frozenset(
     {"id", "topic", "title", "phrases", "answer", "source", "related", "context", "follows"}
 )
 _REQUIRED = ("id", "topic", "title", "phrases", "answer")
-_LEXICON_KEYS = frozenset({"stopwords", "concepts", "questions", "roles", "chatter"})
+_LEXICON_KEYS = frozenset({"stopwords", "concepts", "questions", "roles", "chatter", "demonyms"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,7 +505,13 @@ class _Reader:
                 self.problem(name, data.line_of(key), f"`{key}` must list concepts")
                 values = []
             listed[key] = frozenset(values)
-        return Lexicon.build(stopwords, concepts, questions, listed["roles"], listed["chatter"])
+        demonyms = data.get("demonyms", [])
+        if not isinstance(demonyms, list) or not all(isinstance(d, str) for d in demonyms):
+            self.problem(name, data.line_of("demonyms"), "`demonyms` must list words")
+            demonyms = []
+        return Lexicon.build(
+            stopwords, concepts, questions, listed["roles"], listed["chatter"], demonyms
+        )
 
 
 def iter_phrases(catalog: Catalog, lang: str) -> Iterator[tuple[Intent, str]]:

@@ -55,6 +55,8 @@ class Lexicon:
     roles: frozenset[str] = frozenset()
     #: Concepts of politeness around a question (greetings, thanks).
     chatter: frozenset[str] = frozenset()
+    #: Words for a country's people ("Turkish", "Kazak"), folded.
+    demonyms: frozenset[str] = frozenset()
     _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
     _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
 
@@ -82,6 +84,7 @@ class Lexicon:
         questions: Mapping[str, frozenset[str]] | None = None,
         roles: frozenset[str] = frozenset(),
         chatter: frozenset[str] = frozenset(),
+        demonyms: Sequence[str] = (),
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``."""
         forms = []
@@ -103,7 +106,8 @@ class Lexicon:
             lang: frozenset(t.word for w in words for t in tokenize(w))
             for lang, words in stopwords.items()
         }
-        return cls(stop, tuple(forms), dict(questions or {}), roles, chatter)
+        folded = frozenset(t.word for d in demonyms for t in tokenize(d))
+        return cls(stop, tuple(forms), dict(questions or {}), roles, chatter, folded)
 
     @property
     def all_stopwords(self) -> frozenset[str]:

@@ -58,6 +58,8 @@ FOREIGN_WEIGHT = 2.0
 FOREIGN_FACTOR = 0.7
 #: A question word whose kind of answer the intent cannot give ("when" without a date).
 QUESTION_MISMATCH = 0.7
+#: A country on the wrong side of the relation costs this many times its weight.
+CONTRADICTION = 3.0
 _MAX_CANDIDATES = 400
 _MIN_RECALL = 0.2
 _MAX_TERMS = 30
@@ -197,7 +199,20 @@ class _Analyzer:
             return "dst"
         if before in _ROLE_PREPOSITION_SOURCE:
             return "src"
+        # "Turkish investment", "Kazak yatırımcılar": the people of a country,
+        # before what they do, are its source.
+        # ("Turkish-Kazakh relations" names both sides: no source there.)
+        after = i + width
+        if width == 1 and last.word in self.lexicon.demonyms and after < len(tokens):
+            if not (
+                self._is_country(tokens, after) or (i > 0 and self._is_country(tokens, i - 1))
+            ) and (tokens[after].word not in self.stopwords):
+                return "src"
         return None
+
+    def _is_country(self, tokens: Sequence[Token], i: int) -> bool:
+        form = self.lexicon.match(tokens, i)
+        return form is not None and form.concept in self.lexicon.roles
 
     def _glued_ending(self, word: str, root: str) -> str:
         """The case ending of a name typed without its apostrophe (kazakistanin -> in)."""
@@ -328,6 +343,7 @@ class _Index:
             term: math.log((total + 1) / (len(owners) + 0.5)) + 0.1
             for term, owners in document_frequency.items()
         }
+        self.spread = {term: len(owners) for term, owners in document_frequency.items()}
         # Politeness around a question ("hey", "thanks"): it must not count
         # against answering the question; only small talk is about it.
         self.chatter = frozenset(f"@{c}" for c in catalog.lexicon.chatter)
@@ -355,15 +371,17 @@ class _Index:
     ) -> dict[str, float]:
         """Weighted terms of a question; unknown words and foreign names weigh against.
 
-        ``context`` (the previous question of a conversation) adds its known,
-        non-entity terms at half weight, so "and the imports?" keeps the topic
-        but not the countries or years of the turn before.
+        ``context`` (the previous question of a conversation) adds the terms of
+        its topic at half weight: known terms that several intents share, so
+        "and the imports?" keeps "trade" but not the countries, years or
+        details of the turn before ("direct" investment is Kazakhstan's only,
+        and must not pull "and Turkey's?" back to it).
         """
         analyzer = self.analyzer
         weights: dict[str, float] = {}
         for term, *_ in analyzer.terms(context):
             if (
-                term in self.weights
+                self.spread.get(term, 0) > 1
                 and term[1:] not in self.analyzer.lexicon.roles
                 and not term[0].isdigit()
             ):
@@ -421,7 +439,7 @@ class _Index:
         shared = dict.fromkeys(candidates, 0.0)
         for term, weight in query.items():
             opposite = _opposite(term)
-            for key, sign in ((term, 1.0), (opposite, -1.0)):
+            for key, sign in ((term, 1.0), (opposite, -CONTRADICTION)):
                 # A country on the other side of the relation contradicts a phrase.
                 postings = self.postings.get(key, []) if key else []
                 if not postings:
