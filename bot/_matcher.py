@@ -203,11 +203,15 @@ class _Analyzer:
         # before what they do, are its source.
         # ("Turkish-Kazakh relations" names both sides: no source there.)
         after = i + width
-        if width == 1 and last.word in self.lexicon.demonyms and after < len(tokens):
-            if not (
-                self._is_country(tokens, after) or (i > 0 and self._is_country(tokens, i - 1))
-            ) and (tokens[after].word not in self.stopwords):
-                return "src"
+        if (
+            width == 1
+            and last.word in self.lexicon.demonyms
+            and after < len(tokens)
+            and tokens[after].word not in self.stopwords
+            and not self._is_country(tokens, after)
+            and not (i > 0 and self._is_country(tokens, i - 1))
+        ):
+            return "src"
         return None
 
     def _is_country(self, tokens: Sequence[Token], i: int) -> bool:
