@@ -268,9 +268,14 @@ class _Analyzer:
                 word.startswith(found)
                 or _plural_pair(word, found)
                 # A short word is only taken for a misspelt stop-word ("wht"),
-                # and a stop-word only when a letter was dropped or swapped.
+                # and a stop-word only when a letter was dropped or two swapped
+                # ("hava" is not "have").
                 or (len(word) <= 3 and word_terms[found])
-                or (not word_terms[found] and len(found) < len(word))
+                or (
+                    not word_terms[found]
+                    and len(found) <= len(word)
+                    and sorted(found) != sorted(word)
+                )
             ):
                 continue
             candidates.append((int(distance), -fuzz.ratio(word, found), found, word_terms[found]))
