@@ -34,7 +34,9 @@ _INTENT_KEYS = frozenset(
     {"id", "topic", "title", "phrases", "answer", "source", "related", "context", "follows"}
 )
 _REQUIRED = ("id", "topic", "title", "phrases", "answer")
-_LEXICON_KEYS = frozenset({"stopwords", "concepts", "questions", "roles", "chatter", "demonyms"})
+_LEXICON_KEYS = frozenset(
+    {"stopwords", "concepts", "questions", "roles", "chatter", "demonyms", "subjects"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,7 +501,7 @@ class _Reader:
                 continue
             questions[concept] = frozenset(kinds)
         listed: dict[str, frozenset[str]] = {}
-        for key in ("roles", "chatter"):
+        for key in ("roles", "chatter", "subjects"):
             values = data.get(key, [])
             if not isinstance(values, list) or any(v not in concepts for v in values):
                 self.problem(name, data.line_of(key), f"`{key}` must list concepts")
@@ -510,7 +512,13 @@ class _Reader:
             self.problem(name, data.line_of("demonyms"), "`demonyms` must list words")
             demonyms = []
         return Lexicon.build(
-            stopwords, concepts, questions, listed["roles"], listed["chatter"], demonyms
+            stopwords,
+            concepts,
+            questions,
+            listed["roles"],
+            listed["chatter"],
+            demonyms,
+            listed["subjects"],
         )
 
 

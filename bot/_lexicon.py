@@ -57,6 +57,9 @@ class Lexicon:
     chatter: frozenset[str] = frozenset()
     #: Words for a country's people ("Turkish", "Kazak"), folded.
     demonyms: frozenset[str] = frozenset()
+    #: Concepts that name what a question is about (an institution): a phrase
+    #: about another one does not answer it.
+    subjects: frozenset[str] = frozenset()
     _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
     _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
 
@@ -85,6 +88,7 @@ class Lexicon:
         roles: frozenset[str] = frozenset(),
         chatter: frozenset[str] = frozenset(),
         demonyms: Sequence[str] = (),
+        subjects: frozenset[str] = frozenset(),
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``."""
         forms = []
@@ -107,7 +111,7 @@ class Lexicon:
             for lang, words in stopwords.items()
         }
         folded = frozenset(t.word for d in demonyms for t in tokenize(d))
-        return cls(stop, tuple(forms), dict(questions or {}), roles, chatter, folded)
+        return cls(stop, tuple(forms), dict(questions or {}), roles, chatter, folded, subjects)
 
     @property
     def all_stopwords(self) -> frozenset[str]:

@@ -357,6 +357,7 @@ class _Index:
         # against answering the question; only small talk is about it.
         self.chatter = frozenset(f"@{c}" for c in catalog.lexicon.chatter)
         self.entities = frozenset(f"@{c}" for c in catalog.lexicon.roles)
+        self.subjects = frozenset(f"@{c}" for c in catalog.lexicon.subjects)
         self.smalltalk = {n for n, intent in enumerate(catalog.intents) if intent.is_smalltalk}
         # A word no intent uses is as specific as a term can be (document frequency 0).
         unseen = math.log((total + 1) / 0.5) + 0.1
@@ -446,6 +447,16 @@ class _Index:
         candidates.discard(exclude)
         # Term at a time: each term adds its weight to the candidates it is in.
         shared = dict.fromkeys(candidates, 0.0)
+        asked_about = [t for t in query if t in self.subjects]
+        if asked_about:
+            # A phrase about another institution than the question's does not
+            # answer it: it pays for the subject it lacks.
+            for position in shared:
+                terms = self.phrases[position].terms
+                if any(t in terms for t in self.subjects) and not any(
+                    t in terms for t in asked_about
+                ):
+                    shared[position] -= CONTRADICTION * max(query[t] for t in asked_about)
         for term, weight in query.items():
             opposite = _opposite(term)
             for key, sign in ((term, 1.0), (opposite, -CONTRADICTION)):
