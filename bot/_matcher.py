@@ -80,6 +80,7 @@ class _Phrase:
     terms: frozenset[str]
     weight: float
     text: str
+    subjects: frozenset[str]  # the institutions it is about
 
 
 class _Term(NamedTuple):
@@ -371,7 +372,13 @@ class _Index:
                 continue
             position = len(self.phrases)
             self.phrases.append(
-                _Phrase(number, termset, sum(self.weights[t] for t in termset), text)
+                _Phrase(
+                    number,
+                    termset,
+                    sum(self.weights[t] for t in termset),
+                    text,
+                    termset & self.subjects,
+                )
             )
             for term in termset:
                 self.postings[term].append(position)
@@ -447,16 +454,15 @@ class _Index:
         candidates.discard(exclude)
         # Term at a time: each term adds its weight to the candidates it is in.
         shared = dict.fromkeys(candidates, 0.0)
-        asked_about = [t for t in query if t in self.subjects]
+        asked_about = self.subjects.intersection(query)
         if asked_about:
             # A phrase about another institution than the question's does not
             # answer it: it pays for the subject it lacks.
+            cost = CONTRADICTION * max(query[t] for t in asked_about)
             for position in shared:
-                terms = self.phrases[position].terms
-                if any(t in terms for t in self.subjects) and not any(
-                    t in terms for t in asked_about
-                ):
-                    shared[position] -= CONTRADICTION * max(query[t] for t in asked_about)
+                about = self.phrases[position].subjects
+                if about and about.isdisjoint(asked_about):
+                    shared[position] -= cost
         for term, weight in query.items():
             opposite = _opposite(term)
             for key, sign in ((term, 1.0), (opposite, -CONTRADICTION)):
