@@ -342,8 +342,9 @@ class _Index:
         for number, intent in enumerate(catalog.intents):
             # The answer itself is a phrase too: "what happened on 11-12 October 2012?"
             for phrase in (*intent.phrases[lang], intent.answer[lang]):
-                terms = self.analyzer.terms(tokenize(phrase), learn=True)
-                raw.append((number, terms, " ".join(t.word for t in tokenize(phrase))))
+                tokens = tokenize(phrase)
+                terms = self.analyzer.terms(tokens, learn=True)
+                raw.append((number, terms, " ".join(t.word for t in tokens)))
         document_frequency: dict[str, set[int]] = defaultdict(set)
         for number, terms, _ in raw:
             for term in _with_roles(terms):
