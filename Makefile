@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest check eval bench fuzz telegram clean messages
+.PHONY: run test lint typecheck pytest check eval bench fuzz properties telegram clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: lint typecheck check eval pytest
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py
+
+# The property tests with ten times more generated examples (about 100,000).
+properties: $(STAMP)
+	KZBOT_PROPERTY_SCALE=10 HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q tests/test_properties.py
 
 # Coverage-guided fuzzing (atheris), FUZZ_TIME seconds per target. New crashes
 # are saved as fuzz/corpus/<target>/crash-*: keep them, they become regression tests.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import string
 from pathlib import Path
 
@@ -29,8 +30,14 @@ CLEAR = [
 ]
 
 TURKISH_TO_ASCII = str.maketrans("çğıöşüÇĞİÖŞÜâîû", "cgiosuCGIOSUaiu")
-many = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-some = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# About 10,000 examples per `make test`; `make properties` runs ten times more.
+SCALE = int(os.environ.get("KZBOT_PROPERTY_SCALE", "1"))
+many = settings(
+    max_examples=2000 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+some = settings(
+    max_examples=500 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def turkish_upper(text: str) -> str:
