@@ -53,6 +53,7 @@ _BETA2 = 1.5**2  # recall (how much of the question is explained) weighs more th
 _SPELLING_SHARE = 0.1  # how close the question is written to the phrase, character by character
 #: How much a word the knowledge base has never seen weighs, relative to the rarest known term.
 UNKNOWN_WEIGHT = 0.75
+UNKNOWN_DECAY = 0.5
 #: Names of other countries, and numbers (years, amounts) the knowledge base does not know.
 FOREIGN_WEIGHT = 2.0
 FOREIGN_FACTOR = 0.7
@@ -404,6 +405,7 @@ class _Index:
                 and not term[0].isdigit()
             ):
                 weights[term] = 0.5 * self.weights[term]
+        unknown = 0
         for term, role, word, named in analyzer.terms(tokens):
             if term.startswith(_FOREIGN):
                 weights[term] = self.foreign_weight
@@ -423,8 +425,11 @@ class _Index:
                     weights[f"{term}>{role}"] = 0.5 * self.weights[f"{term}>{role}"]
             elif term[0].isdigit():
                 weights[_FOREIGN + term] = self.foreign_weight
-            else:
-                weights[_UNKNOWN + term] = self.unknown_weight
+            elif _UNKNOWN + term not in weights:
+                # Each further unknown word is weaker evidence: a long, chatty
+                # question is not off-topic for its many small words.
+                unknown += 1
+                weights[_UNKNOWN + term] = self.unknown_weight / unknown**UNKNOWN_DECAY
         return weights
 
     def score(
