@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -23,3 +25,14 @@ settings.load_profile(
 @pytest.fixture(scope="session")
 def engine() -> Engine:
     return Engine.load()
+
+
+FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Path:
+    """A private copy of the small fixture knowledge base, free to edit."""
+    target = tmp_path / "kb"
+    shutil.copytree(FIXTURE_KB, target)
+    return target

@@ -15,13 +15,6 @@ from bot._catalog import load_catalog
 FIXTURE = Path(__file__).parent / "fixtures" / "kb"
 
 
-@pytest.fixture
-def kb(tmp_path: Path) -> Path:
-    target = tmp_path / "kb"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"fixture changed: {old!r} not found"
