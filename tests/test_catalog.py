@@ -12,8 +12,6 @@ import pytest
 from bot import CatalogError, Engine
 from bot._catalog import load_catalog
 
-FIXTURE = Path(__file__).parent / "fixtures" / "kb"
-
 
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")

@@ -15,8 +15,6 @@ import pytest
 from bot._console import Console
 from bot._reload import Reloader
 
-FIXTURE = Path(__file__).parent / "fixtures" / "kb"
-
 
 class Clock:
     def __init__(self) -> None:
