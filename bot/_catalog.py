@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -520,10 +519,3 @@ class _Reader:
             demonyms,
             listed["subjects"],
         )
-
-
-def iter_phrases(catalog: Catalog, lang: str) -> Iterator[tuple[Intent, str]]:
-    """Every (intent, phrase) pair of one language."""
-    for intent in catalog.intents:
-        for phrase in intent.phrases[lang]:
-            yield intent, phrase

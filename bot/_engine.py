@@ -165,9 +165,9 @@ class Engine:
         # English question typed with Turkish capitals ("TURKİSH FDİ") still counts.
         return self.decide(question, language, self.matcher.rank(question))
 
-    def rank(self, text: str, limit: int = 5, lang: str | None = None) -> list[Match]:
-        """The best-scoring intents for ``text``, in ``lang``'s phrases or in both languages'."""
-        return self.matcher.rank(clean_input(text), limit, lang=lang)
+    def rank(self, text: str, limit: int = 5) -> list[Match]:
+        """The best-scoring intents for ``text`` (for evaluation and follow-ups)."""
+        return self.matcher.rank(clean_input(text), limit)
 
     def decide(self, question: str, lang: str, ranking: list[Match]) -> Answer:
         """Turn a ranking into an answer, a clarification question, or a decline."""

@@ -586,20 +586,17 @@ class Matcher:
         foreign = foreign_names(catalog)
         self.indexes = {lang: _Index(lang, catalog, foreign) for lang in LANGS}
 
-    def rank(
-        self, text: str, limit: int = 5, context: str = "", lang: str | None = None
-    ) -> list[Match]:
+    def rank(self, text: str, limit: int = 5, context: str = "") -> list[Match]:
         """The best intents for ``text``, best first, one entry per intent.
 
-        ``context`` is the previous question of a conversation, read at half
-        weight. ``lang`` (the question's detected language) limits the search to
-        that language's phrases; without it both languages are searched.
+        Both languages' phrases are searched. ``context`` is the previous
+        question of a conversation, read at half weight.
         """
         tokens = tokenize(text)
         if not tokens:
             return []
         context_tokens = tokenize(context) if context else []
-        indexes = [self.indexes[lang]] if lang in self.indexes else list(self.indexes.values())
+        indexes = list(self.indexes.values())
         best: dict[int, tuple[float, str]] = {}
         for index in indexes:
             for intent, score in index.score(tokens, context_tokens).items():

@@ -244,14 +244,10 @@ class Session:
                 return choices[number - 1]
             return None
         folded = fold(question).strip(" ?.!")
-        best = max(
-            choices,
-            key=lambda c: max(
-                fuzz.ratio(folded, fold(self.engine.intent(c).title[lang])) for lang in LANGS
-            ),
-        )
-        score = max(
-            fuzz.ratio(folded, fold(self.engine.intent(best).title[lang])) for lang in LANGS
+        score, best = max(
+            (fuzz.ratio(folded, fold(self.engine.intent(c).title[lang])), c)
+            for c in choices
+            for lang in LANGS
         )
         return best if score >= 85 else None
 
