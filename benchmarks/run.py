@@ -171,7 +171,7 @@ def accuracy_section(out: Output) -> dict[str, Any]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from bot import Engine
-    from bot._eval import load_cases
+    from bot.tools.eval import load_cases
 
     engine = Engine.load()
     known = {i.id for i in engine.intents}
@@ -363,7 +363,7 @@ def generate_kb(directory: Path, size: int, seed: int = SEED) -> dict[str, list[
     distribution from the same vocabulary (so some words are in thousands of
     phrases, as in real text).
     """
-    from bot._text import fold
+    from bot.lang.text import fold
 
     rng = random.Random(seed + size)
     vocabulary = {
@@ -544,7 +544,7 @@ def run_worker(
 def scale_section(
     out: Output, sizes: Sequence[int], tmp: Path, profile: bool
 ) -> dict[int, dict[str, Any]]:
-    from bot._eval import load_cases
+    from bot.tools.eval import load_cases
 
     dev_questions = [c.question for c in load_cases(EVAL_FILES)]
     run_measured([PYTHON, "-m", "bot", "ask", "hi"])  # fills the byte-code cache

@@ -60,10 +60,10 @@ sys.path.insert(0, str(ROOT / "tests" / "telegram"))
 from aiohttp import web  # noqa: E402
 from fakeserver import BOT_USERNAME, Call, FakeBotApi  # noqa: E402
 
-from bot import Engine  # noqa: E402
-from bot._text import MAX_INPUT_CHARS  # noqa: E402
-from bot.telegram import JsonFileStore, Settings, build_application, start_app, stop_app  # noqa: E402
-from bot.telegram._app import GREETING, App  # noqa: E402
+from bot import Engine, Session  # noqa: E402
+from bot.lang.text import MAX_INPUT_CHARS  # noqa: E402
+from bot.serve.telegram import JsonFileStore, Settings, build_application, start_app, stop_app  # noqa: E402
+from bot.serve.telegram.app import GREETING, App  # noqa: E402
 
 TOKEN = "123456789:AAHsoakTOKEN_abcdefghijklmnopqrst"
 DEADLINE = 270.0  # seconds: the whole run stops by itself well within five minutes
@@ -256,13 +256,13 @@ def replay(engine: Engine, chat: Chat) -> list[str]:
         if chat.group:
             text = re.sub(rf"(?i)@{re.escape(BOT_USERNAME)}\b", " ", text).strip()
         if raw.split()[0] == "/start":
-            session = engine.session({**(state or {}), "lang": chat.lang})
+            session = Session(engine, {**(state or {}), "lang": chat.lang})
             answer = session.ask("/start")
             reply = f"{engine.gettext(GREETING, session.lang)} {answer.text}"
         else:
             if state is None:
                 state = {"lang": chat.lang}
-            session = engine.session(state)
+            session = Session(engine, state)
             reply = session.ask(text).text
         state = session.state
         expected.append(reply or "…")
@@ -278,7 +278,7 @@ class LogCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if "retry" in message and record.name == "bot.telegram" and "reply failed" in message:
+        if "retry" in message and record.name == "bot.serve.telegram" and "reply failed" in message:
             key = "a reply was retried (502/503/connect error)"
         elif "error while handling an update" in message:
             key = "a reply failed for good: " + message.split(": ", 1)[-1][:70]

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests" / "telegram"))
 from fakeserver import FakeBotApi  # noqa: E402
 
 from bot import Engine  # noqa: E402
-from bot.telegram import JsonFileStore, Settings, build_application, start_app, stop_app  # noqa: E402
+from bot.serve.telegram import JsonFileStore, Settings, build_application, start_app, stop_app  # noqa: E402
 
 TOKEN = "123456789:AAHbenchmarkTOKEN_abcdefghijklmnop"
 QUESTIONS = [

@@ -1,17 +1,24 @@
 """A bilingual (English/Turkish) question-answering bot about Turkey–Kazakhstan relations.
 
->>> from bot import Engine
+>>> from bot import Engine, Session
 >>> engine = Engine.load()
 >>> engine.answer("Türkiye Kazakistan'a ne kadar ihracat yaptı?").lang
 'tr'
+>>> Session(engine).ask("What was the trade volume in 2016?").intent
+'trade.volume'
 
-Importing this package never imports python-telegram-bot: the Telegram
-adapter lives in :mod:`bot.telegram` and is imported only when used.
+The layout follows the data: :mod:`bot.kb` reads the curators' files,
+:mod:`bot.lang` knows the languages, :mod:`bot.match` ranks intents,
+:mod:`bot.dialogue` decides and converses, :mod:`bot.serve` carries
+conversations to people (console, Telegram), :mod:`bot.tools` measures and
+checks. Importing this package never imports python-telegram-bot.
 """
 
-from bot._catalog import Catalog, CatalogError, Intent, Problem
-from bot._engine import Answer, Choice, Engine
-from bot._matcher import Match
+from bot._version import __version__
+from bot.dialogue import Answer, Choice, Engine, Kind, Policy, Session, TopicGroup
+from bot.kb import Catalog, CatalogError, Intent, Problem
+from bot.lang import Language
+from bot.match import FuzzyRanker, Match, Ranker, TermRanker, Weights
 
 __all__ = [
     "Answer",
@@ -19,9 +26,17 @@ __all__ = [
     "CatalogError",
     "Choice",
     "Engine",
+    "FuzzyRanker",
     "Intent",
+    "Kind",
+    "Language",
     "Match",
+    "Policy",
     "Problem",
+    "Ranker",
+    "Session",
+    "TermRanker",
+    "TopicGroup",
+    "Weights",
+    "__version__",
 ]
-
-__version__ = "0.1.0"

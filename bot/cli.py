@@ -11,54 +11,44 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import fields, replace
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, TextIO
 
-from bot._catalog import LANGS, CatalogError, bundled_dir, load_catalog
-from bot._engine import Answer, Engine
-from bot._i18n import bundled_locales
-from bot._misses import MissLog, top_misses
-from bot._reload import Reloader
-from bot._text import MAX_INPUT_CHARS
+from bot.dialogue import Answer, Engine, Policy
+from bot.kb import CatalogError, bundled_dir, load_catalog
+from bot.lang.messages import bundled_locales
+from bot.match import TermRanker, Weights
+from bot.serve import render
+from bot.serve.console import read_lines, run_console
+from bot.serve.misses import MISSES_ENV, MissLog
+from bot.serve.reload import Reloader
+from bot.tools.misses import top_misses
 
 __all__ = ["main"]
 
-MISSES_ENV = "KZBOT_MISSES_LOG"
 
-
-def _stdin_lines(stream: BinaryIO | None = None) -> Iterator[str]:
-    """Lines of standard input, decoded leniently and cut to a safe length."""
-    source = stream if stream is not None else sys.stdin.buffer
-    while True:
-        raw = source.readline(MAX_INPUT_CHARS * 4)
-        if not raw:
-            return
-        if not raw.endswith(b"\n"):
-            # An over-long line: keep its start, skip the rest of it.
-            while True:
-                rest = source.readline(1 << 16)
-                if not rest or rest.endswith(b"\n"):
-                    break
-        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
-
-
-def _one_line(answer: Answer) -> str:
-    return " ".join(line.strip() for line in answer.text.splitlines() if line.strip())
-
-
-def _print_answer(answer: Answer, as_json: bool, out: TextIO, single_line: bool) -> None:
+def _print_answer(
+    answer: Answer, engine: Engine, as_json: bool, out: TextIO, single_line: bool
+) -> None:
     if as_json:
         out.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
-    elif single_line:
-        out.write(_one_line(answer) + "\n")
     else:
-        out.write(answer.text + "\n")
+        text = render.for_console(answer, engine.gettext, related=False)
+        out.write((render.one_line(text) if single_line else text) + "\n")
     out.flush()
 
 
-def _engine(args: argparse.Namespace) -> Engine:
-    return Engine.load(args.intents, default_lang=getattr(args, "lang", None) or "en")
+def _engine(args: argparse.Namespace, **options: Any) -> Engine:
+    try:
+        return Engine.load(args.intents, default_lang=getattr(args, "lang", None), **options)
+    except ValueError as exc:  # a --lang the knowledge base does not speak
+        raise _UsageError(f"--lang: {exc}") from None
+
+
+class _UsageError(Exception):
+    """A command-line value that cannot be used; the message says why."""
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -66,24 +56,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.question:
         answer = engine.answer(" ".join(args.question), lang=args.lang)
-        _print_answer(answer, args.json, out, single_line=False)
+        _print_answer(answer, engine, args.json, out, single_line=False)
         return 0
-    for line in _stdin_lines():
-        _print_answer(engine.answer(line, lang=args.lang), args.json, out, single_line=True)
+    for line in read_lines(sys.stdin.buffer):
+        answer = engine.answer(line, lang=args.lang)
+        _print_answer(answer, engine, args.json, out, single_line=True)
     return 0
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from bot._console import run_console
-
     engine = _engine(args)
     log_path = args.log_misses or os.environ.get(MISSES_ENV)
     misses = MissLog(Path(log_path)) if log_path else None
-    reloader = None
-    if not args.no_reload:
-        reloader = Reloader(engine.catalog.directory, engine, default_lang=engine.default_lang)
-        reloader.install_sighup()
-    return run_console(engine, as_json=args.json, misses=misses, reloader=reloader)
+    if args.no_reload:
+        return run_console(engine, as_json=args.json, misses=misses)
+    reloader = Reloader(engine.catalog.directory, engine, default_lang=engine.default_lang)
+    reloader.install_sighup()
+    return run_console(reloader, as_json=args.json, misses=misses)
 
 
 def cmd_intents(args: argparse.Namespace) -> int:
@@ -94,7 +83,7 @@ def cmd_intents(args: argparse.Namespace) -> int:
                 "id": i.id,
                 "topic": i.topic,
                 "title": i.title,
-                "phrases": {lang: list(i.phrases[lang]) for lang in LANGS},
+                "phrases": {lang: list(i.phrases[lang]) for lang in engine.codes},
                 "answer": i.answer,
                 "source": list(i.source),
                 "related": list(i.related),
@@ -104,13 +93,13 @@ def cmd_intents(args: argparse.Namespace) -> int:
         print(json.dumps(catalogue, ensure_ascii=False, indent=2))
         return 0
     for intent in engine.intents:
-        counts = ", ".join(f"{lang} {len(intent.phrases[lang])}" for lang in LANGS)
-        print(f"{intent.id:<34} {intent.title['en']}  ({counts} phrases)")
+        counts = ", ".join(f"{lang} {len(intent.phrases[lang])}" for lang in engine.codes)
+        print(f"{intent.id:<34} {intent.title[engine.default_lang]}  ({counts} phrases)")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot._check import check_locales
+    from bot.tools.check import check_locales, check_self_match
 
     directory = Path(args.intents) if args.intents else bundled_dir()
     problems = []
@@ -123,10 +112,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         ]
         catalog = None
     locales = Path(args.locales) if args.locales else bundled_locales()
-    problems += [str(p) for p in check_locales(locales)]
+    problems += [str(p) for p in check_locales(locales, catalog.codes if catalog else ("en", "tr"))]
     if catalog is not None:
-        from bot._check import check_self_match
-
         problems += [str(p) for p in check_self_match(Engine(catalog))]
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -140,15 +127,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot._eval import EvalError, evaluate, format_report, load_cases
+    from bot.tools.eval import EvalError, evaluate, format_report, load_cases
 
-    engine = _engine(args)
+    try:
+        policy, weights = _tuning(args.set)
+    except ValueError as exc:
+        print(f"error: --set: {exc}", file=sys.stderr)
+        return 2
+    engine = _engine(args, ranker=lambda catalog: TermRanker(catalog, weights), policy=policy)
     files = [Path(f) for f in args.files] or _default_eval_files()
     if not files:
         print("error: no evaluation files given, and no tests/eval/ here", file=sys.stderr)
         return 2
     try:
-        cases = load_cases(files, known={i.id for i in engine.intents})
+        cases = load_cases(files, known={i.id for i in engine.intents}, languages=engine.codes)
     except EvalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -171,6 +163,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         status = 1
     return status
+
+
+def _tuning(settings: Sequence[str]) -> tuple[Policy, Weights]:
+    """``--set threshold=55 --set contradiction=2.5``: the policy's and the ranker's constants."""
+    policy, weights = Policy(), Weights()
+    policy_fields = {f.name: f for f in fields(Policy)}
+    weight_fields = {f.name: f for f in fields(Weights)}
+    for setting in settings:
+        name, sep, raw = setting.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or (name not in policy_fields and name not in weight_fields):
+            known = ", ".join(sorted({*policy_fields, *weight_fields}))
+            raise ValueError(f"{setting!r} is not NAME=VALUE with NAME one of: {known}")
+        current = getattr(policy if name in policy_fields else weights, name)
+        value = type(current)(float(raw)) if not isinstance(current, int) else int(raw)
+        if name in policy_fields:
+            policy = replace(policy, **{name: value})
+        else:
+            weights = replace(weights, **{name: value})
+    return policy, weights
 
 
 def _default_eval_files() -> list[Path]:
@@ -196,14 +208,15 @@ def cmd_misses(args: argparse.Namespace) -> int:
 
 def cmd_telegram(args: argparse.Namespace) -> int:
     try:
-        from bot.telegram import main as telegram_main  # type: ignore[import-untyped,unused-ignore]
+        from bot.serve.telegram import main as telegram_main
     except ImportError as exc:
         print(
             f"error: the Telegram bot needs python-telegram-bot: pip install 'kzbot[telegram]' ({exc})",
             file=sys.stderr,
         )
         return 2
-    return int(telegram_main(args.rest))
+    intents = getattr(args, "intents", None)
+    return int(telegram_main(args.rest, Path(intents) if intents else None))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,12 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
         "question", nargs="*", help="the question (default: read lines from standard input)"
     )
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
-    ask.add_argument("--lang", choices=LANGS, help="answer in this language")
+    ask.add_argument("--lang", help="answer in this language (en, tr)")
     ask.set_defaults(func=cmd_ask)
 
     console = commands.add_parser("console", help="chat in the terminal (the default)")
     console.add_argument("--json", action="store_true", help="one JSON object per turn")
-    console.add_argument("--lang", choices=LANGS, help="the conversation's starting language")
+    console.add_argument("--lang", help="the conversation's starting language (en, tr)")
     console.add_argument(
         "--log-misses", metavar="PATH", help=f"log declined questions here (or set {MISSES_ENV})"
     )
@@ -261,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--no-loo", action="store_true", help="skip leave-one-out over the phrases"
     )
+    evaluate.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="try another value of a tuning constant (threshold, margin, or a ranker weight)",
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     misses = commands.add_parser("misses", help="the most frequent declined questions")
@@ -287,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*(argv or sys.argv[1:]), "console"])
     try:
         return int(args.func(args))
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except CatalogError as exc:
         print(f"error: the knowledge base has {len(exc.problems)} problem(s):", file=sys.stderr)
         for problem in exc.problems:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import Engine
-from bot._text import fold, tokenize
+from bot import Engine, Session
+from bot.lang.text import fold, tokenize
 
 ENGINE = Engine.load()
 
@@ -27,10 +27,10 @@ def test_one_input(data: bytes) -> None:
     tokenize(text)
     answer = ENGINE.answer(text)
     assert 0 <= answer.score <= 100 and answer.text
-    session = ENGINE.session()
+    session = Session(ENGINE)
     session.ask(text)
     session.ask(text[:1] + "?")
-    ENGINE.session(session.state)
+    Session(ENGINE, session.state)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import CatalogError
-from bot._catalog import load_catalog
+from bot.kb.catalog import load_catalog
 
 WORK = Path(tempfile.mkdtemp(prefix="kzbot-fuzz-"))
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "kb"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import CatalogError, Engine
-from bot._catalog import load_catalog
+from bot.kb.catalog import load_catalog
 
 
 def edit(path: Path, old: str, new: str) -> None:

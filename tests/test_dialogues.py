@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot import Engine
-from bot._console import Console
+from bot.serve.console import Console
 
 DIALOGUES = sorted((Path(__file__).parent / "dialogues").glob("*.yaml"))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import Engine
-from bot._eval import EvalError, evaluate, format_report, load_cases
+from bot.tools.eval import EvalError, evaluate, format_report, load_cases
 
 HERE = Path(__file__).parent
 DEV_SET = sorted((HERE / "eval").glob("*.yaml"))

@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import CatalogError, Engine
-from bot._catalog import load_catalog
-from bot._text import fold, tokenize
+from bot import CatalogError, Engine, Session
+from bot.kb.catalog import load_catalog
+from bot.lang.text import fold, tokenize
 
 ENGINE = Engine.load()
 PHRASES = sorted(
@@ -76,7 +76,7 @@ def test_fold_is_idempotent(text: str) -> None:
 @many
 @given(st.text())
 def test_session_never_raises(text: str) -> None:
-    session = ENGINE.session()
+    session = Session(ENGINE)
     session.ask(text)
     session.ask("/" + text)
     assert session.state["lang"] in ("en", "tr")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot._console import Console
-from bot._reload import Reloader
+from bot.serve.console import Console
+from bot.serve.reload import Reloader
 
 
 class Clock:
@@ -66,7 +66,7 @@ def test_broken_edit_keeps_the_previous_knowledge_base(
 def test_console_carries_the_conversation_over(kb: Path) -> None:
     clock = Clock()
     reloader = Reloader(kb, clock=clock)
-    console = Console(reloader.current, reloader=reloader)
+    console = Console(reloader)
     console.turn("ticaret hacmi ne kadar")
     rewrite(kb / "kb.yaml", "tr: Ticaret {volume} oldu.", "tr: Ticaret hacmi {volume} oldu.")
     clock.now += 2

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import Engine
-from bot._text import MAX_INPUT_CHARS
-from bot._yaml import MAX_FILE_BYTES, YamlError, read_yaml
+from bot import Engine, Session
+from bot.kb.yaml import MAX_FILE_BYTES, YamlError, read_yaml
+from bot.lang.text import MAX_INPUT_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "bot").rglob("*.py"))
@@ -113,8 +113,8 @@ def test_yaml_is_only_read_with_a_safe_loader() -> None:
                     ):
                         found.append(f"{_where(path, node)}: {node.name} extends yaml.{base.attr}")
     assert not found, found
-    # one reader for every YAML file: bot/_yaml.py
-    assert {p.relative_to(ROOT).as_posix() for p in users} == {"bot/_yaml.py"}
+    # one reader for every YAML file: bot/kb/yaml.py
+    assert {p.relative_to(ROOT).as_posix() for p in users} == {"bot/kb/yaml.py"}
 
 
 def _plain(value: object) -> bool:
@@ -159,7 +159,7 @@ def test_an_oversized_yaml_file_is_refused_before_parsing(tmp_path: Path) -> Non
 
 def test_an_oversized_state_file_is_not_read(tmp_path: Path) -> None:
     pytest.importorskip("telegram")
-    from bot.telegram import JsonFileStore
+    from bot.serve.telegram import JsonFileStore
 
     store = JsonFileStore(tmp_path)
     store.path(5).write_text(json.dumps({"lang": "en", "pad": "x" * MEGABYTE}), encoding="utf-8")
@@ -174,7 +174,7 @@ def test_engine_answer_bounds_a_megabyte_question(engine: Engine) -> None:
     assert time.perf_counter() - started < 2.0
     assert len(answer.question) <= MAX_INPUT_CHARS
     assert answer.text
-    session = engine.session()
+    session = Session(engine)
     asked = session.ask("ş" * MEGABYTE)
     assert len(asked.question) <= MAX_INPUT_CHARS
     assert len(json.dumps(session.state)) < 64 * 1024, "the saved state grows with the input"

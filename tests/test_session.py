@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import Engine
-from bot._misses import MissLog, top_misses
+from bot import Engine, Session
+from bot.serve.misses import MissLog
+from bot.tools.misses import top_misses
 
 
 class Clock:
@@ -20,7 +21,7 @@ class Clock:
 
 
 def test_issue_sample_conversation(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     expected = [
         ("What was the trade volume in 2016?", "trade.volume", "en"),
         ("how much of that was exports?", "trade.exports", "en"),
@@ -41,7 +42,7 @@ def test_issue_sample_conversation(engine: Engine) -> None:
 def test_context_expires_with_time() -> None:
     clock = Clock()
     engine = Engine.load()
-    session = engine.session(clock=clock)
+    session = Session(engine, clock=clock)
     assert (
         session.ask("Kazakistan'ın Türkiye'deki yatırımları ne kadar?").intent
         == "investment.kazakh"
@@ -53,7 +54,7 @@ def test_context_expires_with_time() -> None:
 
 
 def test_context_expires_after_a_few_turns(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     session.ask("Kazakistan'ın Türkiye'deki yatırımları ne kadar?")
     for _ in range(3):
         session.ask("what is the weather like")
@@ -61,7 +62,7 @@ def test_context_expires_after_a_few_turns(engine: Engine) -> None:
 
 
 def test_unrelated_question_is_not_bent_to_the_old_topic(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     session.ask("What was the trade volume in 2016?")
     assert session.ask("and with Brazil?").intent is None
     assert session.ask("Who hosts the International Turkic Academy?").intent == "turkic.academy"
@@ -69,7 +70,7 @@ def test_unrelated_question_is_not_bent_to_the_old_topic(engine: Engine) -> None
 
 def test_clarification_picked_by_number_and_by_text() -> None:
     engine = Engine.load(margin=100.0)  # every close pair becomes a question
-    session = engine.session()
+    session = Session(engine)
     first = session.ask("ydsk toplantısı")
     assert first.kind == "clarify" and len(first.choices) >= 2
     picked = session.ask("2")
@@ -80,14 +81,14 @@ def test_clarification_picked_by_number_and_by_text() -> None:
 
 
 def test_button_press_answers_the_choice(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     answer = session.choose("trade.target")
     assert answer.intent == "trade.target"
     assert session.choose("no.such.intent").intent is None
 
 
 def test_lang_command_switches_and_repeats(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     english = session.ask("Who hosts the International Turkic Academy?")
     turkish = session.ask("/lang tr")
     assert (turkish.intent, turkish.lang) == (english.intent, "tr")
@@ -97,39 +98,41 @@ def test_lang_command_switches_and_repeats(engine: Engine) -> None:
 
 
 def test_ambiguous_turn_uses_the_conversation_language(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     session.ask("YDSK ne zaman kuruldu?")
     assert session.ask("TURKPA").lang == "tr"
 
 
 def test_source_command_quotes_the_document(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     assert session.ask("/source").source == ()
     session.ask("How much did Turkey export to Kazakhstan?")
     source = session.ask("/source")
-    assert source.source
-    assert "625 million Dollars exports" in source.text
+    assert source.source and source.show_source
+    assert any("625 million Dollars exports" in quote for quote in source.source)
 
 
 def test_topics_lists_everything_in_the_current_language(engine: Engine) -> None:
-    session = engine.session({"lang": "tr"})
+    session = Session(engine, {"lang": "tr"})
     topics = session.ask("/topics")
     assert topics.kind == "info"
-    assert "Ticaret" in topics.text
-    assert len(topics.suggestions) == sum(1 for i in engine.intents if not i.is_smalltalk)
+    assert any(group.title.startswith("Ticaret") for group in topics.topics)
+    listed = [c for group in topics.topics for c in group.choices]
+    assert len(listed) == sum(1 for i in engine.intents if not i.is_smalltalk)
+    assert listed == list(topics.offered)
 
 
 def test_help_and_unknown_command(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     assert "/topics" in session.ask("/help").text
     assert "/help" in session.ask("/frobnicate").text
 
 
 def test_state_round_trips_through_json(engine: Engine) -> None:
-    session = engine.session()
+    session = Session(engine)
     session.ask("Kazakistan'ın Türkiye'deki yatırımları ne kadar?")
     saved = json.loads(json.dumps(session.state))
-    restored = engine.session(saved)
+    restored = Session(engine, saved)
     assert restored.lang == "tr"
     assert restored.ask("peki Türkiye'ninkiler?").intent == "investment.turkish"
 
@@ -139,14 +142,14 @@ def test_state_round_trips_through_json(engine: Engine) -> None:
     [None, {}, {"lang": "de"}, {"intent": "nope", "turn": -1}, {"choices": "x"}, [1, 2], "junk"],
 )
 def test_malformed_state_is_ignored_not_trusted(engine: Engine, state: object) -> None:
-    session = engine.session(state)  # type: ignore[arg-type]
+    session = Session(engine, state)  # type: ignore[arg-type]
     assert session.lang == "en"
     assert session.ask("hello").intent == "smalltalk.greeting"
 
 
 def test_missed_questions_are_logged_without_identifiers(tmp_path: Path, engine: Engine) -> None:
     log = tmp_path / "misses.jsonl"
-    session = engine.session(misses=MissLog(log))
+    session = Session(engine, misses=MissLog(log))
     for question in [
         "what is the population of almaty",
         "What is the population of Almaty?",
@@ -196,7 +199,7 @@ def test_misses_command(tmp_path: Path) -> None:
     ],
 )
 def test_language_requests_repeat_the_last_answer(engine: Engine, text: str, lang: str) -> None:
-    session = engine.session()
+    session = Session(engine)
     session.ask("When was the YDSK established?")
     answer = session.ask(text)
     assert (answer.intent, answer.lang, answer.question) == ("ydsk.established", lang, text)
@@ -206,7 +209,7 @@ def test_language_requests_repeat_the_last_answer(engine: Engine, text: str, lan
     "text", ["Turkish exports to Kazakhstan", "turkish companies", "Kazakh investment in Turkey"]
 )
 def test_a_language_name_inside_a_question_is_not_a_request(engine: Engine, text: str) -> None:
-    session = engine.session()
+    session = Session(engine)
     session.ask("When was the YDSK established?")
     answer = session.ask(text)
     assert answer.intent != "ydsk.established"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot._text import MAX_MATCH_CHARS, clean_input, fold, tokenize, turkish_lower
+from bot.lang.text import MAX_MATCH_CHARS, clean_input, fold, tokenize, turkish_lower
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot._values import parse_value
+from bot.kb.values import parse_value
+from bot.lang import get
 
 
 @pytest.mark.parametrize(
@@ -41,8 +42,8 @@ from bot._values import parse_value
 )
 def test_rendering_per_language(raw: dict[str, object], english: str, turkish: str) -> None:
     value = parse_value(raw)
-    assert value.render("en") == english
-    assert value.render("tr") == turkish
+    assert value.render(get("en")) == english
+    assert value.render(get("tr")) == turkish
 
 
 @pytest.mark.parametrize(

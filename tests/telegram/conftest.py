@@ -18,7 +18,7 @@ from fakeserver import FakeBotApi
 from tgsupport import TOKEN, Starter, settings_for
 
 from bot import Engine
-from bot.telegram import App, JsonFileStore, build_application, start_app, stop_app
+from bot.serve.telegram import App, JsonFileStore, build_application, start_app, stop_app
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

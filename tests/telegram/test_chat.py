@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakeserver import BOT_USERNAME, FakeBotApi
-from tgsupport import Starter, settle, stop_bot
+from tgsupport import Starter, settle, shown, stop_bot
 
-from bot import Answer, Engine
-from bot._session import HELP, Session
-from bot.telegram._app import COMMANDS, GREETING, SLOW_DOWN, TEXT_ONLY
+from bot import Answer, Engine, Session
+from bot.dialogue.session import HELP
+from bot.serve.telegram.app import COMMANDS, GREETING, SLOW_DOWN, TEXT_ONLY
 
 TRADE_EN = "What was the trade volume in 2016?"
 TRADE_TR = "2016'da Türkiye ile Kazakistan arasındaki ticaret hacmi ne kadardı?"
@@ -40,7 +41,7 @@ async def test_start_greets_in_the_users_language(
     tr = await api.wait_sent(11, 1)
     en = await api.wait_sent(12, 1)
     for text, lang in ((tr[0], "tr"), (en[0], "en")):
-        help_answer = engine.session({"lang": lang}).ask("/start")
+        help_answer = Session(engine, {"lang": lang}).ask("/start")
         assert text == f"{engine.gettext(GREETING, lang)} {help_answer.text}"
     assert tr[0].startswith("Merhaba!")
     assert engine.gettext(HELP, "tr") in tr[0]
@@ -48,7 +49,7 @@ async def test_start_greets_in_the_users_language(
     assert methods(api, 11) == ["sendChatAction", "sendMessage"]
     start_tr = api.sent(11)[0]
     assert buttons(start_tr.params.get("reply_markup")) == [
-        f"ask:{c.intent}" for c in engine.session({"lang": "tr"}).ask("/start").suggestions
+        f"ask:{c.intent}" for c in Session(engine, {"lang": "tr"}).ask("/start").suggestions
     ]
     # The command menu in English (default) and Turkish.
     menus = {
@@ -70,8 +71,8 @@ async def test_questions_in_both_languages(
     api.message(23, TRADE_TR, language_code="en")  # the question's language wins
     for chat, question, lang in ((21, TRADE_EN, "en"), (22, TRADE_TR, "tr"), (23, TRADE_TR, "en")):
         texts = await api.wait_sent(chat, 1)
-        expected = engine.session({"lang": lang}).ask(question)
-        assert texts == [expected.text]
+        expected = Session(engine, {"lang": lang}).ask(question)
+        assert texts == [shown(expected)]
         assert expected.intent == "trade.volume"
         sent = api.sent(chat)[0]
         assert "parse_mode" not in sent.params
@@ -79,17 +80,17 @@ async def test_questions_in_both_languages(
             f"ask:{c.intent}" for c in expected.suggestions
         ]
         assert methods(api, chat) == ["sendChatAction", "sendMessage"]
-    assert engine.session().ask(TRADE_TR).lang == "tr"
+    assert Session(engine).ask(TRADE_TR).lang == "tr"
 
 
 async def test_follow_ups_in_one_chat(api: FakeBotApi, start_bot: Starter, engine: Engine) -> None:
     await start_bot()
-    mirror = engine.session({"lang": "en"})
+    mirror = Session(engine, {"lang": "en"})
     questions = [TRADE_EN, "how much of that was exports?", "and imports?", "/source", "/lang tr"]
     for number, question in enumerate(questions, 1):
         api.message(31, question)
         texts = await api.wait_sent(31, number)
-        assert texts[-1] == mirror.ask(question).text
+        assert texts[-1] == shown(mirror.ask(question))
     assert mirror.lang == "tr"
     await settle()
     assert len(api.sent(31)) == len(questions)
@@ -104,9 +105,9 @@ async def test_two_chats_interleaved(api: FakeBotApi, start_bot: Starter, engine
         api.message(42, b, language_code="tr")
     got_a = await api.wait_sent(41, 3)
     got_b = await api.wait_sent(42, 3)
-    mirror_a, mirror_b = engine.session({"lang": "en"}), engine.session({"lang": "tr"})
-    assert got_a == [mirror_a.ask(q).text for q in first]
-    assert got_b == [mirror_b.ask(q).text for q in second]
+    mirror_a, mirror_b = Session(engine, {"lang": "en"}), Session(engine, {"lang": "tr"})
+    assert got_a == [shown(mirror_a.ask(q)) for q in first]
+    assert got_b == [shown(mirror_b.ask(q)) for q in second]
     await settle()
     assert len(api.sent(41)) == 3 and len(api.sent(42)) == 3
 
@@ -115,7 +116,7 @@ async def test_buttons_answer_and_callback_queries_are_always_answered(
     api: FakeBotApi, start_bot: Starter, engine: Engine
 ) -> None:
     await start_bot()
-    mirror = engine.session({"lang": "en"})
+    mirror = Session(engine, {"lang": "en"})
     api.message(51, TRADE_EN)
     await api.wait_sent(51, 1)
     mirror.ask(TRADE_EN)
@@ -128,8 +129,8 @@ async def test_buttons_answer_and_callback_queries_are_always_answered(
     ]
     await api.wait_for(lambda: len(api.sent(method="answerCallbackQuery")) == len(pressed))
     texts = await api.wait_sent(51, 3)
-    assert texts[1] == mirror.choose(data[0].removeprefix("ask:")).text
-    assert texts[2] == mirror.choose("no.such.intent").text
+    assert texts[1] == shown(mirror.choose(data[0].removeprefix("ask:")))
+    assert texts[2] == shown(mirror.choose("no.such.intent"))
     await settle()
     assert len(api.sent(51)) == 3  # the garbage button gets no message, only a query answer
     answered = [c.params["callback_query_id"] for c in api.sent(method="answerCallbackQuery")]
@@ -140,9 +141,9 @@ async def test_topics_are_buttons(api: FakeBotApi, start_bot: Starter, engine: E
     await start_bot()
     api.message(61, "/topics", language_code="tr")
     texts = await api.wait_sent(61, 1)
-    expected = engine.session({"lang": "tr"}).ask("/topics")
-    assert texts == [expected.text]
-    every = [f"ask:{c.intent}" for _, items in engine.topics("tr") for c in items]
+    expected = Session(engine, {"lang": "tr"}).ask("/topics")
+    assert texts == [shown(expected)]
+    every = [f"ask:{c.intent}" for group in engine.topics("tr") for c in group.choices]
     assert buttons(api.sent(61)[0].params.get("reply_markup")) == every
     assert len(every) >= 10
 
@@ -158,13 +159,13 @@ async def test_inline_queries(api: FakeBotApi, start_bot: Starter, engine: Engin
     assert ranked[0] == "trade.volume"
     top = first["results"][0]
     assert top["type"] == "article"
-    assert (
-        top["input_message_content"]["message_text"] == engine.reply("trade.volume", "", "en").text
+    assert top["input_message_content"]["message_text"] == shown(
+        engine.reply("trade.volume", "", "en")
     )
     assert "parse_mode" not in top["input_message_content"]
     assert [r["id"] for r in empty["results"]] == [c.intent for c in engine.starters("tr")]
     tr_text = empty["results"][0]["input_message_content"]["message_text"]
-    assert tr_text == engine.reply(empty["results"][0]["id"], "", "tr").text
+    assert tr_text == shown(engine.reply(empty["results"][0]["id"], "", "tr"))
 
 
 async def test_group_answers_mentions_and_replies_only(
@@ -186,12 +187,12 @@ async def test_group_answers_mentions_and_replies_only(
     api.message(group, "/topics", user_id=73, chat_type=kind)
     texts = await api.wait_sent(group, 4)
     await settle()
-    mirror = engine.session({"lang": "en"})
+    mirror = Session(engine, {"lang": "en"})
     assert texts == [
-        mirror.ask(TRADE_EN).text,
-        mirror.ask("how much of that was exports?").text,
-        mirror.ask("/help").text,
-        mirror.ask("/topics").text,
+        shown(mirror.ask(TRADE_EN)),
+        shown(mirror.ask("how much of that was exports?")),
+        shown(mirror.ask("/help")),
+        shown(mirror.ask("/topics")),
     ]
     # Replies in groups quote the message they answer.
     quoted = [c.params.get("reply_parameters", {}).get("message_id") for c in api.sent(group)[:2]]
@@ -222,15 +223,14 @@ async def test_long_messages_are_cut_and_long_replies_split(
     question = TRADE_EN + " " + "x" * 6000
     api.message(91, question)
     texts = await api.wait_sent(91, 1)
-    assert texts == [engine.session({"lang": "en"}).ask(question[:4096]).text]
+    assert texts == [shown(Session(engine, {"lang": "en"}).ask(question[:4096]))]
 
     huge = ("A fairly long line of an answer, repeated many times over. " * 30 + "\n") * 6
     original = Session.ask
 
     def long_answer(self: Session, text: str) -> Answer:
         answer = original(self, text)
-        return Answer(answer.question, huge, answer.intent, answer.lang, answer.score, answer.kind,
-                      suggestions=answer.suggestions)  # fmt: skip
+        return replace(answer, text=huge)
 
     monkeypatch.setattr(Session, "ask", long_answer)
     api.message(92, TRADE_EN)
@@ -250,7 +250,7 @@ async def test_html_in_a_question_is_sent_back_as_plain_text(
     question = "<b>What</b> was the <a href='x'>trade</a> volume in 2016? <script>alert(1)</script> *bold* _it_"
     api.message(95, question)
     texts = await api.wait_sent(95, 1)
-    assert texts == [engine.session({"lang": "en"}).ask(question).text]
+    assert texts == [shown(Session(engine, {"lang": "en"}).ask(question))]
     assert all("parse_mode" not in c.params for c in api.calls)
 
 
@@ -287,8 +287,8 @@ async def test_a_corrupted_state_file_is_moved_aside(
     with caplog.at_level(logging.WARNING):
         api.message(111, TRADE_EN)
         api.message(112, TRADE_TR, language_code="tr")
-        assert await api.wait_sent(111, 1) == [engine.session({"lang": "en"}).ask(TRADE_EN).text]
-        assert await api.wait_sent(112, 1) == [engine.session({"lang": "tr"}).ask(TRADE_TR).text]
+        assert await api.wait_sent(111, 1) == [shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))]
+        assert await api.wait_sent(112, 1) == [shown(Session(engine, {"lang": "tr"}).ask(TRADE_TR))]
     assert (chats / "111.json.corrupt").exists() and (chats / "112.json.corrupt").exists()
     assert json.loads((chats / "111.json").read_text())["intent"] == "trade.volume"
     assert sum("corrupt" in r.getMessage() for r in caplog.records) == 2
@@ -301,14 +301,14 @@ async def test_flooding_user_is_slowed_down_without_delaying_others(
     for _ in range(30):
         api.message(121, "hello")
     api.message(122, TRADE_EN)
-    assert await api.wait_sent(122, 1) == [engine.session({"lang": "en"}).ask(TRADE_EN).text]
+    assert await api.wait_sent(122, 1) == [shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))]
     texts = await api.wait_sent(121, 6)
     await settle()
     texts = api.texts(121)
     assert len(texts) == 6
     assert texts.count(engine.gettext(SLOW_DOWN, "en")) == 1
-    mirror = engine.session({"lang": "en"})
-    assert texts[:5] == [mirror.ask("hello").text for _ in range(5)]
+    mirror = Session(engine, {"lang": "en"})
+    assert texts[:5] == [shown(mirror.ask("hello")) for _ in range(5)]
 
 
 def _sticker() -> dict[str, Any]:
@@ -331,9 +331,9 @@ async def test_edited_knowledge_base_is_served_without_a_restart(
 
     from tgsupport import settings_for
 
-    from bot._catalog import bundled_dir
-    from bot._reload import Reloader
-    from bot.telegram import JsonFileStore, build_application, start_app
+    from bot.kb.catalog import bundled_dir
+    from bot.serve.reload import Reloader
+    from bot.serve.telegram import JsonFileStore, build_application, start_app
 
     intents = tmp_path / "intents"
     shutil.copytree(bundled_dir(), intents)

@@ -17,9 +17,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 from fakeserver import FakeBotApi
-from tgsupport import TOKEN, Starter, settings_for, settle
+from tgsupport import TOKEN, Starter, settings_for, settle, shown
 
-from bot import Answer, Engine
+from bot import Answer, Engine, Session
 
 TRADE_EN = "What was the trade volume in 2016?"
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ async def test_webhook_rejects_requests_without_the_secret(
         right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
         async with http.post(url, json=update(3, TRADE_EN), headers=right) as response:
             assert response.status == 200
-        assert await api.wait_sent(131, 1) == [engine.session({"lang": "en"}).ask(TRADE_EN).text]
+        assert await api.wait_sent(131, 1) == [shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))]
         huge = io.BytesIO(json.dumps(update(4, "x" * (2 << 20))).encode())
         headers = {**right, "Content-Type": "application/json"}
         try:
@@ -126,7 +126,7 @@ def test_a_missing_or_malformed_token_is_a_one_line_error(
 def test_main_reports_an_unreadable_token_file_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.telegram import main
+    from bot.serve.telegram import main
 
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert main(["--token-file", str(tmp_path / "missing")]) == 2
@@ -150,7 +150,7 @@ async def test_polling_recovers_from_502_and_dropped_connections(
     api.message(151, TRADE_EN)
     api.message(152, TRADE_EN)
     assert await api.wait_sent(151, 1, timeout=15) == [
-        engine.session({"lang": "en"}).ask(TRADE_EN).text
+        shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))
     ]
     await api.wait_sent(152, 1)
     await settle()
@@ -166,7 +166,7 @@ async def test_a_reply_failing_with_502_is_retried_once_delivered(
     await start_bot()
     api.fail("sendMessage", "502", "502")
     api.message(161, TRADE_EN)
-    assert await api.wait_sent(161, 1) == [engine.session({"lang": "en"}).ask(TRADE_EN).text]
+    assert await api.wait_sent(161, 1) == [shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))]
     await settle()
     attempts = [
         c for c in api.calls if c.method == "sendMessage" and c.params.get("chat_id") == 161
@@ -197,7 +197,7 @@ async def test_429_retry_after_is_honoured(
     api.fail("sendMessage", "429")
     api.message(171, TRADE_EN)
     started = time.monotonic()
-    assert await api.wait_sent(171, 1) == [engine.session({"lang": "en"}).ask(TRADE_EN).text]
+    assert await api.wait_sent(171, 1) == [shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))]
     assert time.monotonic() - started >= 1.0
     await settle()
     attempts = [
@@ -212,7 +212,7 @@ async def test_start_up_survives_a_bot_api_outage(
     api.fail("getMe", "502", "drop", "502")
     await start_bot()
     api.message(181, "/help")
-    assert await api.wait_sent(181, 1) == [engine.session({"lang": "en"}).ask("/help").text]
+    assert await api.wait_sent(181, 1) == [shown(Session(engine, {"lang": "en"}).ask("/help"))]
     assert [c.status for c in api.calls if c.method == "getMe"][:4] == [502, 0, 502, 200]
 
 
@@ -230,8 +230,8 @@ async def test_an_unexpected_error_is_logged_and_the_user_told(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from bot._session import Session
-    from bot.telegram._app import FAILED
+    from bot.dialogue.session import Session
+    from bot.serve.telegram.app import FAILED
 
     def broken(self: Session, text: str) -> Answer:
         raise RuntimeError("engine bug")

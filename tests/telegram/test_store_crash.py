@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram import JsonFileStore
+from bot.serve.telegram import JsonFileStore
 
 CHATS = (11, 12, 13, -100500, 987654321)
 ROUNDS = 5
@@ -29,7 +29,7 @@ ROUNDS = 5
 CHILD = """
 import sys
 from pathlib import Path
-from bot.telegram._store import JsonFileStore
+from bot.serve.stores import JsonFileStore
 
 store = JsonFileStore(Path(sys.argv[1]))
 chats = [int(c) for c in sys.argv[2].split(",")]

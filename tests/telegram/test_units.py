@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from telegram.error import BadRequest, NetworkError, TimedOut
 from tgsupport import TOKEN
 
-from bot.telegram import JsonFileStore, MemoryStore, Settings, SettingsError, parse_settings
-from bot.telegram._app import safe_to_retry
-from bot.telegram._guard import FloodGate, install_redaction, split_text
+from bot.serve.telegram import JsonFileStore, MemoryStore, Settings, SettingsError, parse_settings
+from bot.serve.telegram.app import safe_to_retry
+from bot.serve.telegram.guard import FloodGate, install_redaction, split_text
 
 
 def test_settings_from_env_and_arguments(tmp_path: Path) -> None:

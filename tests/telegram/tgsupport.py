@@ -10,10 +10,19 @@ from typing import Any
 
 from fakeserver import FakeBotApi
 
-from bot.telegram import Settings, stop_app
-from bot.telegram._app import App
+from bot import Answer
+from bot.lang import Translator
+from bot.serve import render
+from bot.serve.telegram import Settings, stop_app
+from bot.serve.telegram.app import App
 
-__all__ = ["TOKEN", "Starter", "settings_for", "settle", "stop_bot"]
+__all__ = ["TOKEN", "Starter", "settings_for", "settle", "shown", "stop_bot"]
+
+
+def shown(answer: Answer) -> str:
+    """An answer as the bot sends it to a Telegram chat (its buttons aside)."""
+    return render.for_chat(answer, _TRANSLATOR.gettext)
+
 
 #: Starts a bot polling the fake server (the ``start_bot`` fixture).
 Starter = Callable[..., Awaitable[App]]
@@ -41,3 +50,6 @@ async def stop_bot(app: App) -> None:
 async def settle(seconds: float = 0.3) -> None:
     """Give the bot a moment to (wrongly) send anything more."""
     await asyncio.sleep(seconds)
+
+
+_TRANSLATOR = Translator.load()

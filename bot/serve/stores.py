@@ -1,9 +1,10 @@
-"""Per-chat conversation state, kept as JSON (never pickle) in a data directory.
+"""Per-chat conversation state, kept as JSON (never pickle).
 
-:class:`StateStore` is the interface the bot uses; :class:`JsonFileStore` keeps
-one small JSON file per chat, written atomically (temporary file, fsync,
-rename) with owner-only permissions. A Redis-backed store for several webhook
-workers only has to implement the same two methods.
+:class:`StateStore` is the interface every front end's conversations use
+(:mod:`bot.serve.conversations`); :class:`MemoryStore` keeps state in the
+process (the console, tests), :class:`JsonFileStore` one small JSON file per
+chat, written atomically (temporary file, fsync, rename) with owner-only
+permissions. Nothing here knows about Telegram.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ _MAX_BYTES = 64 * 1024
 class StateStore(Protocol):
     """Where each chat's :attr:`bot.Session.state` is kept between messages and restarts."""
 
-    def load(self, chat_id: int) -> dict[str, Any] | None:
+    def load(self, chat_id: Any) -> dict[str, Any] | None:
         """The chat's saved state, or ``None`` for a chat never seen (or unreadable)."""
         ...
 
-    def save(self, chat_id: int, state: Mapping[str, Any]) -> None:
+    def save(self, chat_id: Any, state: Mapping[str, Any]) -> None:
         """Replace the chat's saved state."""
         ...
 
@@ -39,13 +40,13 @@ class MemoryStore:
     """State in a dict: for tests and benchmarks; lost on exit."""
 
     def __init__(self) -> None:
-        self._states: dict[int, str] = {}
+        self._states: dict[Any, str] = {}
 
-    def load(self, chat_id: int) -> dict[str, Any] | None:
+    def load(self, chat_id: Any) -> dict[str, Any] | None:
         raw = self._states.get(chat_id)
         return None if raw is None else dict(json.loads(raw))
 
-    def save(self, chat_id: int, state: Mapping[str, Any]) -> None:
+    def save(self, chat_id: Any, state: Mapping[str, Any]) -> None:
         self._states[chat_id] = json.dumps(dict(state), ensure_ascii=False)
 
 

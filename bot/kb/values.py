@@ -14,6 +14,8 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_compact_decimal, format_decimal, get_currency_name
 
+from bot.lang import Language
+
 __all__ = ["VALUE_KINDS", "Value", "parse_value"]
 
 #: The keys a value may have, by kind (the first key names the kind).
@@ -26,8 +28,6 @@ VALUE_KINDS: dict[str, frozenset[str]] = {
     "date": frozenset({"date", "until"}),
 }
 
-_DASH = {"en": "–", "tr": "-"}
-
 
 @dataclass(frozen=True, slots=True)
 class Value:
@@ -36,8 +36,9 @@ class Value:
     kind: str
     data: tuple[tuple[str, Any], ...]
 
-    def render(self, lang: str) -> str:
-        """The value written out in ``lang`` (``"en"`` or ``"tr"``)."""
+    def render(self, language: Language) -> str:
+        """The value written out in ``language``: CLDR numbers and dates, its ordinals."""
+        lang = language.locale
         data = dict(self.data)
         if self.kind == "money":
             amount = float(data["money"])
@@ -50,28 +51,22 @@ class Value:
         if self.kind == "number":
             return format_decimal(data["number"], locale=lang)
         if self.kind == "ordinal":
-            return _ordinal(int(data["ordinal"]), lang)
+            return language.ordinal(int(data["ordinal"]))
         if self.kind == "year":
             return str(int(data["year"]))
         if self.kind == "month":
             return format_date(data["month"], "MMMM y", locale=lang)
-        return _date_range(data["date"], data.get("until"), lang)
+        return _date_range(data["date"], data.get("until"), language)
 
 
-def _ordinal(n: int, lang: str) -> str:
-    if lang == "tr":
-        return f"{n}."
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _date_range(start: dt.date, end: dt.date | None, lang: str) -> str:
-    full = format_date(end or start, "d MMMM y", locale=lang)
+def _date_range(start: dt.date, end: dt.date | None, language: Language) -> str:
+    full = format_date(end or start, "d MMMM y", locale=language.locale)
     if end is None or end == start:
         return full
+    dash = language.range_dash
     if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}{_DASH[lang]}{full}"
-    return f"{format_date(start, 'd MMMM y', locale=lang)}{_DASH[lang]}{full}"
+        return f"{start.day}{dash}{full}"
+    return f"{format_date(start, 'd MMMM y', locale=language.locale)}{dash}{full}"
 
 
 def parse_value(raw: object) -> Value:

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot._catalog import LANGS
-from bot._engine import Answer, Engine
-from bot._matcher import Match
-from bot._text import tokenize
-from bot._yaml import Mapping, YamlError, read_yaml
-from bot._yaml import Sequence as YamlSequence
+from babel import Locale
+
+from bot.dialogue import Answer, Engine, Policy, decide
+from bot.kb.yaml import Mapping, YamlError, read_yaml
+from bot.kb.yaml import Sequence as YamlSequence
+from bot.match import HeldOut
 
 __all__ = ["Case", "EvalError", "Report", "evaluate", "load_cases"]
 
@@ -52,7 +52,9 @@ class Outcome:
         return self.got == self.case.expected
 
 
-def load_cases(paths: Iterable[Path], known: set[str] | None = None) -> list[Case]:
+def load_cases(
+    paths: Iterable[Path], known: set[str] | None = None, languages: Sequence[str] = ("en", "tr")
+) -> list[Case]:
     """Read labelled questions; raise :class:`EvalError` naming the file and line."""
     cases: list[Case] = []
     for path in paths:
@@ -71,8 +73,8 @@ def load_cases(paths: Iterable[Path], known: set[str] | None = None) -> list[Cas
             ):
                 raise EvalError(f"{path}:{line}: unknown intent {expected!r}")
             lang = item.get("lang")
-            if lang is not None and lang not in LANGS:
-                raise EvalError(f"{path}:{line}: lang must be one of {', '.join(LANGS)}")
+            if lang is not None and lang not in languages:
+                raise EvalError(f"{path}:{line}: lang must be one of {', '.join(languages)}")
             cases.append(Case(item["q"], expected, lang))
     return cases
 
@@ -92,6 +94,7 @@ class Report:
     outcomes: list[Outcome]
     threshold: float
     margin: float
+    languages: tuple[str, ...] = ("en", "tr")
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     loo: dict[str, float] = field(default_factory=dict)
     sweep: list[dict[str, float]] = field(default_factory=list)
@@ -167,7 +170,7 @@ class Report:
             "margin": self.margin,
             "counts": self.counts,
             "overall": self.summary(),
-            "languages": {lang: self.summary(lang) for lang in LANGS},
+            "languages": {lang: self.summary(lang) for lang in self.languages},
             "intents": self.per_intent(),
             "confusions": [
                 {
@@ -196,25 +199,23 @@ class Report:
         }
 
 
-def _decide(ranking: Sequence[Match], threshold: float, margin: float) -> tuple[str, bool]:
-    """(label, clarified) for a ranking under another threshold and margin."""
-    if not ranking or ranking[0].score < threshold:
-        return DECLINE, False
-    top = ranking[0]
-    close = any(m.score >= threshold and top.score - m.score < margin for m in ranking[1:])
-    return (DECLINE, True) if close else (top.intent, False)
-
-
 def sweep(
-    outcomes: Sequence[Outcome], thresholds: Iterable[float], margins: Iterable[float]
+    outcomes: Sequence[Outcome],
+    thresholds: Iterable[float],
+    margins: Iterable[float],
+    policy: Policy | None = None,
 ) -> list[dict[str, float]]:
+    """The engine's decision replayed on the same rankings under other thresholds and margins."""
     rows = []
     margins = list(margins)
+    base = policy or Policy()
     for threshold in thresholds:
         for margin in margins:
             answered = right = false_accept = off_topic = 0
+            trial = replace(base, threshold=threshold, margin=margin)
             for outcome in outcomes:
-                label, _ = _decide(outcome.answer.ranking, threshold, margin)
+                decision = decide(outcome.answer.ranking, trial)
+                label = decision.intents[0] if decision.verdict == "answer" else DECLINE
                 is_off = outcome.case.expected == DECLINE
                 off_topic += is_off
                 if label != DECLINE:
@@ -234,35 +235,15 @@ def sweep(
 
 
 def leave_one_out(engine: Engine) -> dict[str, float]:
-    """Share of each language's phrases answered right when that phrase is held out.
-
-    Each phrase is scored against the others (its own entry left out of the
-    index); an answer counts when its intent ranks first and clears the threshold.
-    """
-    results: dict[str, float] = {}
-    for lang, index in engine.matcher.indexes.items():
-        right = total = 0
-        for position, phrase in enumerate(index.phrases):
-            if phrase.text == _answer_text(engine, index.intent_ids[phrase.intent], lang):
-                continue  # the answer itself is indexed too; it is not a question
-            scores = index.score(tokenize(phrase.text), exclude=position)
-            top = max(scores.items(), key=lambda kv: kv[1], default=None)
-            total += 1
-            right += (
-                top is not None and top[0] == phrase.intent and 100 * top[1] >= engine.threshold
-            )
-        results[lang] = _ratio(right, total)
-    return results
-
-
-def _answer_text(engine: Engine, intent_id: str, lang: str) -> str:
-    return " ".join(t.word for t in tokenize(engine.intent(intent_id).answer[lang]))
+    """Per language, the share of phrases answered right when each is held out (if the ranker can)."""
+    ranker = engine.ranker
+    return ranker.leave_one_out(engine.threshold) if isinstance(ranker, HeldOut) else {}
 
 
 def evaluate(engine: Engine, cases: Sequence[Case], with_loo: bool = False) -> Report:
     outcomes = [Outcome(c, engine.answer(c.question)) for c in cases]
-    report = Report(outcomes, engine.threshold, engine.margin)
-    for lang in LANGS:
+    report = Report(outcomes, engine.threshold, engine.margin, engine.codes)
+    for lang in engine.codes:
         report.counts[lang] = {
             "intents": sum(1 for i in engine.intents if i.phrases[lang]),
             "phrases": sum(len(i.phrases[lang]) for i in engine.intents),
@@ -270,7 +251,9 @@ def evaluate(engine: Engine, cases: Sequence[Case], with_loo: bool = False) -> R
             "off_topic": sum(1 for c in cases if c.lang == lang and c.expected == DECLINE),
         }
     thresholds = sorted({engine.threshold, *range(30, 80, 5)})
-    report.sweep = sweep(outcomes, thresholds, sorted({0.0, engine.margin, 2.0, 8.0}))
+    report.sweep = sweep(
+        outcomes, thresholds, sorted({0.0, engine.margin, 2.0, 8.0}), engine.policy
+    )
     if with_loo:
         report.loo = leave_one_out(engine)
     return report
@@ -285,7 +268,7 @@ def format_report(report: Report, misses: int = 40) -> str:
     lines.append(
         "                  questions  accuracy  macro-F1  false-accept  false-reject  clarified"
     )
-    for label, lang in (("English", "en"), ("Turkish", "tr"), ("all", None)):
+    for label, lang in (*((_language_name(c), c) for c in report.languages), ("all", None)):
         s = report.summary(lang)
         lines.append(
             f"{label:<17} {int(s['questions']):>9}  {pct(s['accuracy'])}    {pct(s['macro_f1'])}"
@@ -351,3 +334,7 @@ def format_report(report: Report, misses: int = 40) -> str:
                 f"got {o.got} ({o.answer.kind}, {o.answer.score:.1f})"
             )
     return "\n".join(lines)
+
+
+def _language_name(code: str) -> str:
+    return str(Locale.parse(code).get_language_name("en") or code).capitalize()

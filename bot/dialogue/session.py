@@ -2,9 +2,9 @@
 
 A :class:`Session` wraps the stateless engine with what a conversation needs to
 remember: the language, the last answer, the choices just offered. Its state is
-plain JSON-serialisable data (:attr:`Session.state`), so an adapter can keep one
-per chat and restore it after a restart. The console and the Telegram bot both
-talk to the engine only through this class.
+plain JSON-serialisable data (:attr:`Session.state`), so a front end can keep
+one per chat and restore it after a restart. Every front end talks to the
+engine through this class (see :mod:`bot.serve.conversations`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
-from bot._catalog import LANGS
-from bot._engine import Answer, Engine
-from bot._i18n import N_
-from bot._text import clean_input, fold, tokenize
+from bot.dialogue.answer import Answer, Choice
+from bot.dialogue.engine import Engine
+from bot.lang import N_, clean_input, fold, tokenize
 
 __all__ = ["MissRecorder", "Session"]
 
@@ -28,27 +27,6 @@ CONTEXT_TURNS = 3
 #: ...and this many seconds.
 CONTEXT_SECONDS = 600.0
 
-_LANGUAGE_NAMES = {
-    "en": frozenset({"english", "ingilizce", "inglizce", "en", "eng"}),
-    "tr": frozenset({"turkish", "turkce", "tr", "turkcesi"}),
-}
-# The other words of a request to switch language ("can you say that in
-# Turkish please", "bunu İngilizce söyler misin"): anything else makes "Turkish"
-# part of a question ("Turkish investment").
-_SWITCH_WORDS = frozenset(
-    "again anlat anlatir answer bunu can cevap could da de dilinde gec in it konus "
-    "konusur language lutfen misin misiniz musun now olarak onu please pls reply same say "
-    "sor soyle soyler soyleyebilir speak switch tekrar that the thing this to ver verir "
-    "write yaz yazar you".split()
-)
-_NEXT = frozenset(
-    "after ardindan following later next sonra sonraki sonrakine sonrakini sonrasi".split()
-)
-_PREVIOUS = frozenset("before earlier once onceki oncekini oncesi previous prior".split())
-_FOLLOW_UP = frozenset(
-    "about and bu bunu bunun how it its kac o one onu onun peki sey seyi that them they "
-    "this those ve what ya".split()
-)
 
 HELP = N_(
     "Ask me about the relations between Turkey and Kazakhstan, in English or Turkish: "
@@ -74,7 +52,7 @@ class MissRecorder(Protocol):
 class Session:
     """One conversation with the engine.
 
-    >>> session = Engine.load().session()
+    >>> session = Session(Engine.load())
     >>> session.ask("What was the trade volume in 2016?").intent
     'trade.volume'
     >>> session.ask("how much of that was exports?").intent
@@ -92,6 +70,14 @@ class Session:
         self.engine = engine
         self.clock = clock
         self.misses = misses
+        languages = engine.languages.values()
+        # The other words of a request to switch language ("can you say that in
+        # Turkish please", "bunu İngilizce söyler misin"): anything else makes
+        # "Turkish" part of a question ("Turkish investment").
+        self._switch_words = frozenset().union(*(lang.switch_words for lang in languages))
+        self._next = frozenset().union(*(lang.next_words for lang in languages))
+        self._previous = frozenset().union(*(lang.previous_words for lang in languages))
+        self._follow_up = frozenset().union(*(lang.follow_up_words for lang in languages))
         self._state: dict[str, Any] = _valid_state(state, engine)
 
     @property
@@ -133,12 +119,12 @@ class Session:
     def choose(self, intent_id: str) -> Answer:
         """Answer an intent picked from suggestions or choices (a button press)."""
         if intent_id not in {i.id for i in self.engine.intents}:
-            return self._remember(self.engine.decide("", self.lang, []))
+            return self._remember(self.engine.decide("", self.lang, ()))
         title = self.engine.intent(intent_id).title[self.lang]
         return self._remember(self.engine.reply(intent_id, title, self.lang))
 
     def command(self, text: str) -> Answer:
-        """Handle ``/help``, ``/start``, ``/topics``, ``/lang [en|tr]`` and ``/source``."""
+        """Handle ``/help``, ``/start``, ``/topics``, ``/lang [code]`` and ``/source``."""
         name, _, argument = text[1:].partition(" ")
         name = name.split("@", 1)[0].lower()
         argument = argument.strip().lower()
@@ -148,10 +134,10 @@ class Session:
         if name == "topics":
             return self.topics(text)
         if name == "lang":
-            if not argument:
-                other = "tr" if lang == "en" else "en"
-                return self.set_language(other, text)
-            if argument in LANGS:
+            codes = self.engine.codes
+            if not argument:  # the next language, round
+                return self.set_language(codes[(codes.index(lang) + 1) % len(codes)], text)
+            if argument in codes:
                 return self.set_language(argument, text)
             return self._info(text, self.engine.gettext(LANG_USAGE, lang))
         if name == "source":
@@ -167,47 +153,53 @@ class Session:
         return self._info(question or f"/lang {lang}", self.engine.gettext(LANGUAGE_SET, lang))
 
     def topics(self, question: str = "/topics") -> Answer:
+        """Every answerable question, grouped by topic."""
         lang = self.lang
-        lines = [self.engine.gettext(TOPICS, lang)]
-        choices = []
-        for title, items in self.engine.topics(lang):
-            lines.append(f"\n{title}")
-            lines += [f"• {c.text}" for c in items]
-            choices += items
-        return self._info(question, "\n".join(lines), tuple(choices))
+        text = self.engine.gettext(TOPICS, lang)
+        return replace(self._info(question, text), topics=self.engine.topics(lang))
 
     def source(self, question: str = "/source") -> Answer:
+        """The sentences of the document behind the last answer."""
         lang = self.lang
         last = self.last
         if last is None or not last.source:
             return self._info(question, self.engine.gettext(NO_SOURCE, lang))
-        quotes = "\n".join(f"“{q}”" for q in last.source)
-        text = f"{self.engine.gettext(SOURCE, lang)}\n{quotes}"
-        return replace(self._info(question, text), source=last.source)
+        text = self.engine.gettext(SOURCE, lang)
+        return replace(self._info(question, text), source=last.source, show_source=True)
 
     # -- internals ------------------------------------------------------
 
     def _answer(self, question: str, tokens: list[str], lang: str) -> Answer:
         engine = self.engine
-        ranking = engine.matcher.rank(question)
+        ranking = engine.rank(question)
         context = self._context()
         if context is not None and tokens:
             last_intent, last_question = context
-            step = _step(tokens)
+            step = self._step(tokens)
             if step is not None:
                 neighbour = self._neighbour(last_intent, step)
                 if neighbour is not None:
                     return engine.reply(neighbour, question, lang)
             top = ranking[0].score if ranking else 0.0
-            elliptic = len(tokens) <= 4 or tokens[0] in _FOLLOW_UP
+            elliptic = len(tokens) <= 4 or tokens[0] in self._follow_up
             if top < engine.threshold or elliptic:
-                with_context = engine.matcher.rank(question, context=last_question)
+                with_context = engine.rank(question, context=last_question)
                 if with_context and with_context[0].score > top:
                     ranking = with_context
         answer = engine.decide(question, lang, ranking)
         if answer.kind in ("decline", "clarify") and self.misses is not None:
             self.misses.record(answer)
         return answer
+
+    def _step(self, tokens: list[str]) -> int | None:
+        """+1 for "and the one after that?", -1 for "the one before?", else None."""
+        if len(tokens) > 5:
+            return None
+        if any(t in self._next for t in tokens):
+            return 1
+        if any(t in self._previous for t in tokens):
+            return -1
+        return None
 
     def _neighbour(self, intent_id: str, step: int) -> str | None:
         if step > 0:
@@ -227,11 +219,12 @@ class Session:
         """``"tr"`` for "say it in Turkish" / "Türkçe söyler misin", ``"en"`` for English."""
         if not tokens or len(tokens) > 8:
             return None
-        for lang, names in _LANGUAGE_NAMES.items():
+        for code, language in self.engine.languages.items():
+            names = language.names
             if any(t in names for t in tokens) and all(
-                t in names or t in _SWITCH_WORDS for t in tokens
+                t in names or t in self._switch_words for t in tokens
             ):
-                return lang
+                return code
         return None
 
     def _picked_choice(self, question: str, tokens: list[str]) -> str | None:
@@ -247,12 +240,20 @@ class Session:
         score, best = max(
             (fuzz.ratio(folded, fold(self.engine.intent(c).title[lang])), c)
             for c in choices
-            for lang in LANGS
+            for lang in self.engine.codes
         )
         return best if score >= 85 else None
 
-    def _info(self, question: str, text: str, suggestions: tuple[Any, ...] = ()) -> Answer:
-        return Answer(question, text, None, self.lang, 100.0, "info", suggestions=suggestions)
+    def _info(self, question: str, text: str, suggestions: tuple[Choice, ...] = ()) -> Answer:
+        return Answer(
+            question=question,
+            text=text,
+            intent=None,
+            lang=self.lang,
+            score=100.0,
+            kind="info",
+            suggestions=suggestions,
+        )
 
     def _remember(self, answer: Answer) -> Answer:
         state = self._state
@@ -268,23 +269,12 @@ class Session:
         return answer
 
 
-def _step(tokens: list[str]) -> int | None:
-    """+1 for "and the one after that?", -1 for "the one before?", else None."""
-    if len(tokens) > 5:
-        return None
-    if any(t in _NEXT for t in tokens):
-        return 1
-    if any(t in _PREVIOUS for t in tokens):
-        return -1
-    return None
-
-
 def _valid_state(state: Mapping[str, Any] | None, engine: Engine) -> dict[str, Any]:
     """A usable copy of a saved state; anything malformed is dropped, not trusted."""
     clean: dict[str, Any] = {"lang": engine.default_lang, "turn": 0, "choices": []}
     if not isinstance(state, Mapping):
         return clean
-    if state.get("lang") in LANGS:
+    if state.get("lang") in engine.languages:
         clean["lang"] = state["lang"]
     known = {i.id for i in engine.intents}
     if state.get("intent") in known:

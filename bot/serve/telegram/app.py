@@ -1,8 +1,8 @@
-"""The Telegram adapter: python-telegram-bot handlers around :class:`bot.Session`.
+"""The Telegram adapter: python-telegram-bot handlers around :class:`~bot.serve.conversations.Conversations`.
 
-The adapter is thin: every reply comes from the chat's session; this module
-only decides *whether* to answer (groups, flood control), keeps each chat's
-state, and turns answers into plain-text messages with inline buttons.
+The adapter is thin: every reply comes from the chat's conversation turn;
+this module only decides *whether* to answer (groups, flood control) and
+turns answers into plain-text messages with inline buttons.
 
 Retries of replies: a reply is retried (``Settings.send_retries`` times, with
 a doubling back-off) only when Telegram cannot have received it -- the
@@ -20,8 +20,8 @@ import asyncio
 import contextlib
 import logging
 import re
-import weakref
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any, Final, TypeVar
@@ -53,15 +53,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot._catalog import LANGS
-from bot._engine import Answer, Choice, Engine
-from bot._i18n import N_
-from bot._reload import Reloader
-from bot._session import MissRecorder, Session
-from bot._text import MAX_INPUT_CHARS
-from bot.telegram._guard import FloodGate, install_redaction, split_text
-from bot.telegram._settings import Settings
-from bot.telegram._store import StateStore
+from bot.dialogue import Answer, Choice, Engine, MissRecorder, Session
+from bot.lang import MAX_INPUT_CHARS, N_
+from bot.serve import render
+from bot.serve.conversations import Conversations, Turn
+from bot.serve.reload import Reloader
+from bot.serve.stores import StateStore
+from bot.serve.telegram.guard import FloodGate, install_redaction, split_text
+from bot.serve.telegram.settings import Settings
 
 #: A Telegram update is a few kilobytes; anything near this is not one.
 MAX_WEBHOOK_BODY = 1 << 20
@@ -99,16 +98,16 @@ ALLOWED_UPDATES: Final = ("message", "callback_query", "inline_query")
 MAX_INLINE_RESULTS = 5
 
 
-def user_language(user: User | None) -> str | None:
+def user_language(user: User | None, engine: Engine) -> str | None:
     """The user's Telegram language if the bot speaks it (``"tr-TR"`` -> ``"tr"``)."""
     code = (user.language_code or "") if user is not None else ""
     base = code.split("-", 1)[0].lower()
-    return base if base in LANGS else None
+    return base if base in engine.languages else None
 
 
 def keyboard(answer: Answer) -> InlineKeyboardMarkup | None:
-    """Buttons for an answer's clarification choices, or else its suggestions."""
-    options: tuple[Choice, ...] = answer.choices or answer.suggestions
+    """Buttons for what an answer offers: its clarification's choices, its suggestions, its topics."""
+    options: tuple[Choice, ...] = answer.offered
     rows = [
         [InlineKeyboardButton(c.text, callback_data=f"{CALLBACK_PREFIX}{c.intent}")]
         for c in options
@@ -153,15 +152,6 @@ class MessageRateLimiter(AIORateLimiter):
         )
 
 
-#: Kept in each chat's state beside the session's own data.
-LAST_ANSWERED = "telegram_last_message_id"
-
-
-def _last_answered(state: dict[str, Any] | None) -> int:
-    value = (state or {}).get(LAST_ANSWERED)
-    return value if isinstance(value, int) and not isinstance(value, bool) else -1
-
-
 class Adapter:
     """The handlers, and what they share: the engine, the state store, locks and flood control."""
 
@@ -174,17 +164,16 @@ class Adapter:
         reloader: Reloader | None = None,
     ) -> None:
         self.settings = settings
-        self._engine = engine
-        self.reloader = reloader
         self.store = store
-        self.misses = misses
+        self.conversations = Conversations(
+            reloader if reloader is not None else engine, store, misses=misses
+        )
         self.flood = FloodGate(settings.flood_burst, settings.flood_rate)
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @property
     def engine(self) -> Engine:
         """The engine in service: the newest valid knowledge base when live reload is on."""
-        return self.reloader.engine if self.reloader is not None else self._engine
+        return self.conversations.engine
 
     # -- handlers ---------------------------------------------------------------
 
@@ -193,20 +182,12 @@ class Adapter:
         message = update.effective_message
         if message is None or not await self._admit(update, context):
             return
-        language = user_language(message.from_user)
+        language = user_language(message.from_user, self.engine)
 
         def start(session: Session) -> Answer:
             answer = session.ask("/start")
-            greeting = self.engine.gettext(GREETING, session.lang)
-            return Answer(
-                answer.question,
-                f"{greeting} {answer.text}",
-                None,
-                session.lang,
-                100.0,
-                "info",
-                suggestions=answer.suggestions,
-            )
+            greeting = session.engine.gettext(GREETING, session.lang)
+            return replace(answer, text=f"{greeting} {answer.text}")
 
         await self._turn(update, context, start, language=language)
 
@@ -257,7 +238,7 @@ class Adapter:
         notice: str | None = None
         try:
             if not data.startswith(CALLBACK_PREFIX):
-                lang = user_language(query.from_user) or self.engine.default_lang
+                lang = user_language(query.from_user, self.engine) or self.engine.default_lang
                 notice = self.engine.gettext(STALE_BUTTON, lang)
                 return
             if not isinstance(query.message, Message) or not await self._admit(update, context):
@@ -282,7 +263,11 @@ class Adapter:
             return
         text = query.query[:MAX_INPUT_CHARS]
         engine = self.engine
-        lang = engine.detect_language(text) or user_language(query.from_user) or engine.default_lang
+        lang = (
+            engine.detect_language(text)
+            or user_language(query.from_user, engine)
+            or engine.default_lang
+        )
         intents = [
             m.intent
             for m in engine.rank(text, limit=MAX_INLINE_RESULTS)
@@ -335,7 +320,7 @@ class Adapter:
         language: str | None = None,
         chat_id: int | None = None,
     ) -> None:
-        """Typing..., then the session's answer; one chat's turns run in order."""
+        """Typing..., then the conversation's answer; one chat's turns run in order."""
         chat = (
             chat_id
             if chat_id is not None
@@ -345,39 +330,37 @@ class Adapter:
         )
         if chat is None:
             return
-        async with self._lock(chat):
-            state = await asyncio.to_thread(self.store.load, chat)
-            message_id = update.message.message_id if update.message is not None else None
-            if message_id is not None and message_id <= _last_answered(state):
-                # Telegram delivers an update again when the bot stopped before
-                # confirming it (a restart, a failed final poll): answered already.
-                _LOGGER.info("message %s in chat %s was answered before; skipped", message_id, chat)
-                return
-            await self._typing(context, chat)
-            seed = language or (user_language(update.effective_user) if state is None else None)
-            if seed is not None:
-                state = {**(state or {}), "lang": seed}
-            session = self.engine.session(state, misses=self.misses)
-            answer = run(session)
-            saved = dict(session.state)
-            if message_id is not None:
-                saved[LAST_ANSWERED] = message_id
-            elif state and LAST_ANSWERED in state:
-                saved[LAST_ANSWERED] = state[LAST_ANSWERED]
-            # Saved before sending: a message is answered at most once.
-            await asyncio.to_thread(self.store.save, chat, saved)
-            await self._send(context, chat, answer.text, keyboard(answer), self._reply_to(update))
+        message_id = update.message.message_id if update.message is not None else None
+
+        async def deliver(turn: Turn) -> None:
+            answer = turn.answer
+            text = render.for_chat(answer, turn.session.engine.gettext)
+            await self._send(context, chat, text, keyboard(answer), self._reply_to(update))
+
+        turn = await self.conversations.turn(
+            chat,
+            run,
+            lang=language or user_language(update.effective_user, self.engine),
+            force_lang=language is not None,
+            message_id=message_id,
+            before=lambda: self._typing(context, chat),
+            deliver=deliver,
+        )
+        if turn is None:
+            # Telegram delivers an update again when the bot stopped before
+            # confirming it (a restart, a failed final poll): answered already.
+            _LOGGER.info("message %s in chat %s was answered before; skipped", message_id, chat)
 
     async def _notice(self, update: Update, context: Context, message: str) -> None:
         """Send one translated UI message in the chat's language."""
         chat = update.effective_chat
         if chat is None:
             return
-        async with self._lock(chat.id):
+        async with self.conversations.lock(chat.id):
             state = await asyncio.to_thread(self.store.load, chat.id)
             lang = (
                 (state or {}).get("lang")
-                or user_language(update.effective_user)
+                or user_language(update.effective_user, self.engine)
                 or self.engine.default_lang
             )
             await self._send(
@@ -429,12 +412,6 @@ class Adapter:
         if message is None or message.chat.type == ChatType.PRIVATE:
             return None
         return message.message_id
-
-    def _lock(self, chat_id: int) -> asyncio.Lock:
-        lock = self._locks.get(chat_id)
-        if lock is None:
-            lock = self._locks[chat_id] = asyncio.Lock()
-        return lock
 
     # -- sending ---------------------------------------------------------------
 
@@ -561,10 +538,11 @@ async def _initialize(app: App, settings: Settings) -> None:
 
 async def _set_commands(app: App, engine: Engine) -> None:
     """Register the command menu in English (the default) and Turkish."""
-    for lang in LANGS:
+    for lang in engine.codes:
         commands = [BotCommand(name, engine.gettext(text, lang)) for name, text in COMMANDS]
         try:
-            await app.bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+            default = lang == engine.default_lang
+            await app.bot.set_my_commands(commands, language_code=None if default else lang)
         except TelegramError as exc:
             _LOGGER.warning("could not register the %s command menu: %s", lang, exc)
 

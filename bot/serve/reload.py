@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot._catalog import CatalogError
-from bot._engine import Engine
+from bot.dialogue import Engine
+from bot.kb import CatalogError
 
 __all__ = ["Reloader"]
 

@@ -6,23 +6,41 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
-from bot._engine import Answer, Choice, Engine
-from bot._i18n import N_
-from bot._reload import Reloader
-from bot._session import MissRecorder, Session
+from bot.dialogue import Answer, Choice, Engine, MissRecorder, Session
+from bot.lang import MAX_INPUT_CHARS, N_
+from bot.serve import render
+from bot.serve.conversations import Conversations
+from bot.serve.reload import Reloader
+from bot.serve.stores import MemoryStore
 
-__all__ = ["Console", "run_console"]
+__all__ = ["Console", "read_lines", "run_console"]
 
 WELCOME = N_(
     "Hello! Ask me about the relations between Turkey and Kazakhstan, in English or Turkish. "
     "Type /help for help, /quit to leave."
 )
-RELATED = N_("Related questions (type a number):")
 _QUIT = frozenset({"/quit", "/exit", "/q", "/bye"})
 _HISTORY = Path("~/.kzbot_history").expanduser()
+_CHAT = "console"
+
+
+def read_lines(stream: BinaryIO) -> Iterator[str]:
+    """Lines of a byte stream, decoded leniently and cut to a safe length."""
+    while True:
+        raw = stream.readline(MAX_INPUT_CHARS * 4)
+        if not raw:
+            return
+        if not raw.endswith(b"\n"):
+            # An over-long line: keep its start, skip the rest of it.
+            while True:
+                rest = stream.readline(1 << 16)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 class Console:
@@ -30,64 +48,64 @@ class Console:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | Reloader,
         misses: MissRecorder | None = None,
-        session: Session | None = None,
-        reloader: Reloader | None = None,
+        *,
+        lang: str | None = None,
     ) -> None:
-        self.engine = engine
-        self.misses = misses
-        self.reloader = reloader
-        self.session = session or engine.session(misses=misses)
+        self.conversations = Conversations(engine, MemoryStore(), misses=misses)
+        self.lang = lang
         self.offered: tuple[Choice, ...] = ()
+
+    @property
+    def engine(self) -> Engine:
+        return self.conversations.engine
 
     def turn(self, line: str) -> Answer | None:
         """Answer one line; ``None`` means the user asked to quit."""
-        if self.reloader is not None and self.reloader.poll():
-            # A new knowledge base: carry the conversation over to it.
-            self.engine = self.reloader.current
-            self.session = self.engine.session(self.session.state, misses=self.misses)
-            self.offered = ()
         text = line.strip()
         if text.lower() in _QUIT:
             return None
-        if text.isdigit() and self.offered and not self.session.state.get("choices"):
-            number = int(text)
-            if 1 <= number <= len(self.offered):
-                answer = self.session.choose(self.offered[number - 1].intent)
-                self.offered = answer.choices or answer.suggestions
-                return answer
-        answer = self.session.ask(text)
-        self.offered = answer.choices or answer.suggestions
-        return answer
+        offered = self.offered
 
-    def render(self, answer: Answer) -> str:
-        """The answer as shown in a terminal: text, then numbered related questions."""
-        if answer.kind != "answer" or not answer.suggestions:
-            return answer.text
-        lines = [answer.text, "", self.engine.gettext(RELATED, answer.lang)]
-        lines += [f"  {n}. {c.text}" for n, c in enumerate(answer.suggestions, 1)]
-        return "\n".join(lines)
+        def run(session: Session) -> Answer:
+            if text.isdigit() and offered and not session.state.get("choices"):
+                number = int(text)
+                if 1 <= number <= len(offered):
+                    return session.choose(offered[number - 1].intent)
+            return session.ask(text)
+
+        turn = self.conversations.turn_now(_CHAT, run, lang=self.lang)
+        assert turn is not None  # no message ids here, so never a repeat
+        self.offered = turn.answer.offered
+        return turn.answer
+
+    @property
+    def language(self) -> str:
+        """The conversation's language now."""
+        return self.conversations.session(self.conversations.store.load(_CHAT)).lang
+
+    def render(self, answer: Answer, *, related: bool = True) -> str:
+        """The answer as shown in a terminal: text, then numbered questions to pick from."""
+        return render.for_console(answer, self.engine.gettext, related=related)
 
 
 def run_console(
-    engine: Engine,
+    engine: Engine | Reloader,
     *,
     as_json: bool = False,
     misses: MissRecorder | None = None,
-    reloader: Reloader | None = None,
+    lang: str | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
 ) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    console = Console(engine, misses, reloader=reloader)
+    console = Console(engine, misses, lang=lang)
     if stdin.isatty() and stdout.isatty() and not as_json:
         return _interactive(console, stdout)
-    from bot.cli import _stdin_lines
-
     stream = stdin.buffer if hasattr(stdin, "buffer") else None
-    lines = _stdin_lines(stream) if stream is not None else (raw.rstrip("\n") for raw in stdin)
+    lines = read_lines(stream) if stream is not None else (raw.rstrip("\n") for raw in stdin)
     for line in lines:
         answer = console.turn(line)
         if answer is None:
@@ -95,7 +113,7 @@ def run_console(
         if as_json:
             stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
         else:
-            stdout.write(" ".join(p.strip() for p in answer.text.splitlines() if p.strip()) + "\n")
+            stdout.write(render.one_line(console.render(answer, related=False)) + "\n")
         stdout.flush()
     return 0
 
@@ -109,7 +127,7 @@ def _interactive(console: Console, stdout: TextIO) -> int:
         with contextlib.suppress(OSError):
             readline.read_history_file(_HISTORY)
         readline.set_history_length(1000)
-    stdout.write(console.engine.gettext(WELCOME, console.session.lang) + "\n")
+    stdout.write(console.engine.gettext(WELCOME, console.language) + "\n")
     try:
         while True:
             try:

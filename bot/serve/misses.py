@@ -2,7 +2,8 @@
 
 One JSON object per line: question, language, time, best guess and score. No
 user identifiers are written. The log is opt-in (``--log-misses`` or
-``KZBOT_MISSES_LOG``); ``python -m bot misses`` prints the most frequent ones.
+``KZBOT_MISSES_LOG``); ``python -m bot misses`` prints the most frequent ones
+(:mod:`bot.tools.misses`).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import json
 import os
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot._engine import Answer
-from bot._text import fold
+from bot.dialogue import Answer
 
-__all__ = ["MissLog", "top_misses"]
+__all__ = ["MISSES_ENV", "MissLog"]
+
+#: The environment variable that turns the log on, naming its file.
+MISSES_ENV = "KZBOT_MISSES_LOG"
 
 _MAX_QUESTION = 500
 
@@ -52,30 +54,3 @@ class MissLog:
                     handle.write(line)
         except OSError:
             pass  # losing a log line must never cost the user an answer
-
-
-def read_misses(path: Path) -> Iterator[dict[str, object]]:
-    """Entries of a log, skipping lines that are not valid JSON objects."""
-    try:
-        handle = path.open(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    with handle:
-        for line in handle:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and isinstance(entry.get("question"), str):
-                yield entry
-
-
-def top_misses(path: Path, limit: int = 20) -> list[tuple[str, int, dict[str, object]]]:
-    """The most frequent missed questions (grouped by folded text), with a sample entry."""
-    counts: Counter[str] = Counter()
-    sample: dict[str, dict[str, object]] = {}
-    for entry in read_misses(path):
-        key = " ".join(fold(str(entry["question"])).split()).strip(" ?.!")
-        counts[key] += 1
-        sample.setdefault(key, entry)
-    return [(str(sample[k]["question"]), n, sample[k]) for k, n in counts.most_common(limit)]

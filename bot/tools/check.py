@@ -6,15 +6,15 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot._catalog import LANGS, Problem
-from bot._engine import Engine
-from bot._i18n import DOMAIN
+from bot.dialogue import Engine
+from bot.kb import Problem
+from bot.lang.messages import DOMAIN
 
 __all__ = ["check_locales", "check_self_match"]
 
 
-def check_locales(directory: Path) -> list[Problem]:
-    """Every message of the template translated, in every non-English language."""
+def check_locales(directory: Path, languages: tuple[str, ...] = ("en", "tr")) -> list[Problem]:
+    """Every message of the template translated, in every language but English (the source)."""
     problems: list[Problem] = []
     template = directory / f"{DOMAIN}.pot"
     if not template.is_file():
@@ -24,7 +24,7 @@ def check_locales(directory: Path) -> list[Problem]:
             wanted = {m.id: m.lineno for m in read_po(handle) if m.id}
     except Exception as exc:  # babel raises various errors on broken files
         return [Problem(str(template), 0, f"cannot read: {exc}")]
-    for lang in (code for code in LANGS if code != "en"):
+    for lang in (code for code in languages if code != "en"):
         po_path = directory / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
         if not po_path.is_file():
             problems.append(Problem(str(po_path), 0, "the catalogue is missing"))
@@ -57,7 +57,7 @@ def check_self_match(engine: Engine) -> list[Problem]:
     """Every phrase must be answered by its own intent; a clash is a curation problem."""
     problems: list[Problem] = []
     for intent in engine.intents:
-        for lang in LANGS:
+        for lang in engine.codes:
             for phrase in intent.phrases[lang]:
                 ranking = engine.rank(phrase, limit=2)
                 if not ranking or ranking[0].intent != intent.id:

@@ -12,10 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.telegram._app import Adapter, App, build_application, serve, start_app, stop_app
-from bot.telegram._guard import install_redaction, redact
-from bot.telegram._settings import TOKEN_ENV, Settings, SettingsError, parse_settings
-from bot.telegram._store import JsonFileStore, MemoryStore, StateStore
+from bot.dialogue import Engine
+from bot.serve.misses import MISSES_ENV, MissLog
+from bot.serve.reload import Reloader
+from bot.serve.stores import JsonFileStore, MemoryStore, StateStore
+from bot.serve.telegram.app import Adapter, App, build_application, serve, start_app, stop_app
+from bot.serve.telegram.guard import install_redaction, redact
+from bot.serve.telegram.settings import TOKEN_ENV, Settings, SettingsError, parse_settings
 
 __all__ = [
     "Adapter",
@@ -34,14 +37,12 @@ __all__ = [
 ]
 
 
-def main(argv: Sequence[str]) -> int:
-    """Run the bot until SIGINT/SIGTERM; errors are one line on stderr, never a traceback."""
-    from telegram.error import InvalidToken, TelegramError
+def main(argv: Sequence[str], intents: Path | None = None) -> int:
+    """Run the bot until SIGINT/SIGTERM; errors are one line on stderr, never a traceback.
 
-    from bot import Engine
-    from bot._misses import MissLog
-    from bot._reload import Reloader
-    from bot.cli import MISSES_ENV
+    ``intents`` is the knowledge-base directory (default: the bundled one).
+    """
+    from telegram.error import InvalidToken, TelegramError
 
     arguments = list(argv)
     if arguments[:1] == ["--"]:  # `python -m bot telegram -- --webhook-url ...`
@@ -67,7 +68,7 @@ def main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    engine = Engine.load()
+    engine = Engine.load(intents)
     reloader = Reloader(engine.catalog.directory, engine)  # picks up edited intents/ files
     reloader.install_sighup()
     misses_log = os.environ.get(MISSES_ENV)  # no user ids are written, only questions

@@ -13,28 +13,46 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot._lexicon import Lexicon, parse_form
 from bot._paths import bundled
-from bot._text import fold
-from bot._values import VALUE_KINDS, Value, parse_value
-from bot._yaml import Mapping, Sequence, YamlError, read_yaml
+from bot.kb.lexicon import Lexicon, parse_form
+from bot.kb.values import VALUE_KINDS, Value, parse_value
+from bot.kb.yaml import Mapping, Sequence, YamlError, read_yaml
+from bot.lang import Language, fold
+from bot.lang import get as get_language
 
-__all__ = ["LANGS", "Catalog", "CatalogError", "Intent", "Problem", "bundled_dir", "load_catalog"]
+__all__ = [
+    "DEFAULT_LANGUAGES",
+    "Catalog",
+    "CatalogError",
+    "Intent",
+    "Problem",
+    "bundled_dir",
+    "load_catalog",
+]
 
-#: The languages every intent must speak.
-LANGS = ("en", "tr")
+#: The languages of a knowledge base that does not list its own (``languages: [en, tr]``).
+DEFAULT_LANGUAGES = ("en", "tr")
 SMALLTALK = "smalltalk"
 LEXICON_FILE = "lexicon.yaml"
 SOURCE_FILE = "source.txt"
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$")
-_FILE_KEYS = frozenset({"values", "topics", "intents"})
+_FILE_KEYS = frozenset({"languages", "values", "topics", "intents"})
 _INTENT_KEYS = frozenset(
     {"id", "topic", "title", "phrases", "answer", "source", "related", "context", "follows"}
 )
 _REQUIRED = ("id", "topic", "title", "phrases", "answer")
 _LEXICON_KEYS = frozenset(
-    {"stopwords", "concepts", "questions", "roles", "chatter", "demonyms", "subjects"}
+    {
+        "stopwords",
+        "concepts",
+        "questions",
+        "roles",
+        "chatter",
+        "demonyms",
+        "subjects",
+        "known_codes",
+    }
 )
 
 
@@ -94,6 +112,13 @@ class Catalog:
     lexicon: Lexicon
     source_text: str
     directory: Path
+    #: The languages every intent speaks, the first being the default.
+    languages: tuple[Language, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The languages' codes, in the knowledge base's order."""
+        return tuple(language.code for language in self.languages)
 
     def intent(self, intent_id: str) -> Intent:
         for intent in self.intents:
@@ -107,14 +132,22 @@ def bundled_dir() -> Path:
     return bundled("intents")
 
 
-def load_catalog(directory: Path) -> Catalog:
-    """Read and validate a knowledge-base directory; raise :class:`CatalogError` on any mistake."""
-    return _Reader(directory).read()
+def load_catalog(directory: Path, languages: dict[str, Language] | None = None) -> Catalog:
+    """Read and validate a knowledge-base directory; raise :class:`CatalogError` on any mistake.
+
+    The knowledge base lists its languages (``languages: [en, tr]`` in any of
+    its files); each is found with :func:`bot.lang.get` unless ``languages``
+    gives it.
+    """
+    return _Reader(directory, languages or {}).read()
 
 
 class _Reader:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, given: dict[str, Language]) -> None:
         self.directory = directory
+        self.given = given
+        self.languages: dict[str, Language] = {}
+        self.files: list[tuple[Mapping, str]] = []
         self.problems: list[Problem] = []
         self.values: dict[str, tuple[Value, str, int]] = {}
         self.topics: dict[str, tuple[dict[str, str], str, int]] = {}
@@ -131,6 +164,9 @@ class _Reader:
             self.problem(str(self.directory), 0, "no *.yaml files")
         for path in files:
             self.read_file(path)
+        self.read_languages()
+        for data, name in self.files:
+            self.read_contents(data, name)
         lexicon = self.read_lexicon(self.directory / LEXICON_FILE)
         source_text = self.read_source(self.directory / SOURCE_FILE)
         intents = self.build_intents(source_text)
@@ -143,6 +179,7 @@ class _Reader:
             lexicon=lexicon,
             source_text=source_text,
             directory=self.directory,
+            languages=tuple(self.languages.values()),
         )
 
     def read_file(self, path: Path) -> None:
@@ -163,8 +200,46 @@ class _Reader:
             return
         for key in data.keys() - _FILE_KEYS:
             self.problem(
-                name, data.line_of(key), f"unknown key {key!r} (expected: values, topics, intents)"
+                name,
+                data.line_of(key),
+                f"unknown key {key!r} (expected: {', '.join(sorted(_FILE_KEYS))})",
             )
+        self.files.append((data, name))
+
+    def read_languages(self) -> None:
+        """The knowledge base's languages: one ``languages`` list, in any file."""
+        declared = [
+            (data["languages"], data.line_of("languages"), name)
+            for data, name in self.files
+            if "languages" in data
+        ]
+        codes: list[str] = list(DEFAULT_LANGUAGES)
+        where = (declared[0][2], declared[0][1]) if declared else (str(self.directory), 0)
+        if len(declared) > 1:
+            _, line, name = declared[1]
+            self.problem(name, line, f"`languages` is also given in {declared[0][2]}")
+        if declared:
+            raw, line, name = declared[0]
+            if (
+                not isinstance(raw, list)
+                or not raw
+                or not all(isinstance(c, str) for c in raw)
+                or len(set(raw)) != len(raw)
+            ):
+                self.problem(name, line, "`languages` must list language codes, such as [en, tr]")
+            else:
+                codes = list(raw)
+        for code in codes:
+            try:
+                self.languages[code] = self.given.get(code) or get_language(code)
+            except ValueError as exc:
+                self.problem(*where, str(exc))
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(self.languages)
+
+    def read_contents(self, data: Mapping, name: str) -> None:
         self.read_values(data.get("values"), name, data.line_of("values"))
         self.read_topics(data.get("topics"), name, data.line_of("topics"))
         intents = data.get("intents")
@@ -215,31 +290,33 @@ class _Reader:
 
     def per_language(self, raw: Any, name: str, line: int, what: str) -> dict[str, str] | None:
         if not isinstance(raw, Mapping):
-            self.problem(name, line, f"{what} must map each language ({', '.join(LANGS)}) to text")
+            self.problem(
+                name, line, f"{what} must map each language ({', '.join(self.codes)}) to text"
+            )
             return None
         result: dict[str, str] = {}
-        for key in raw.keys() - set(LANGS):
+        for key in raw.keys() - set(self.codes):
             self.problem(name, raw.line_of(key), f"{what}: unknown language {key!r}")
-        for lang in LANGS:
+        for lang in self.codes:
             text = raw.get(lang)
             if not isinstance(text, str) or not text.strip():
                 self.problem(name, raw.line, f"{what}: missing the {lang!r} text")
             else:
                 result[lang] = text.strip()
-        return result if len(result) == len(LANGS) else None
+        return result if len(result) == len(self.codes) else None
 
     def per_language_list(
         self, raw: Any, name: str, line: int, what: str, required: bool = True
     ) -> dict[str, tuple[str, ...]]:
         if not isinstance(raw, Mapping):
             self.problem(
-                name, line, f"{what} must map each language ({', '.join(LANGS)}) to a list"
+                name, line, f"{what} must map each language ({', '.join(self.codes)}) to a list"
             )
             return {}
         result: dict[str, tuple[str, ...]] = {}
-        for key in raw.keys() - set(LANGS):
+        for key in raw.keys() - set(self.codes):
             self.problem(name, raw.line_of(key), f"{what}: unknown language {key!r}")
-        for lang in LANGS:
+        for lang in self.codes:
             items = raw.get(lang)
             if items is None and not required:
                 result[lang] = ()
@@ -361,7 +438,7 @@ class _Reader:
         if follows is not None and not isinstance(follows, str):
             self.problem(name, raw.line_of("follows"), f"{intent_id}: `follows` must be an id")
             follows = None
-        if title is None or answer is None or len(phrases) != len(LANGS):
+        if title is None or answer is None or len(phrases) != len(self.codes):
             return None
         return Intent(
             id=intent_id,
@@ -375,7 +452,9 @@ class _Reader:
             follows=follows,
             value_kinds=frozenset(
                 self.values[f][0].kind
-                for _, f, _, _ in string.Formatter().parse(templates["en"] if templates else "")
+                for _, f, _, _ in string.Formatter().parse(
+                    next(iter(templates.values()), "") if templates else ""
+                )
                 if f in self.values
             ),
             file=name,
@@ -399,7 +478,7 @@ class _Reader:
                 )
                 return None
             rendered[lang] = template.format_map(
-                {f: self.values[f][0].render(lang) for f in fields}
+                {f: self.values[f][0].render(self.languages[lang]) for f in fields}
             )
         return rendered
 
@@ -432,7 +511,7 @@ class _Reader:
             return ""
 
     def read_lexicon(self, path: Path) -> Lexicon:
-        empty = Lexicon.build({}, {})
+        empty = Lexicon.build({}, {}, languages=self.languages)
         if not path.exists():
             return empty
         name = path.name
@@ -506,6 +585,10 @@ class _Reader:
                 self.problem(name, data.line_of(key), f"`{key}` must list concepts")
                 values = []
             listed[key] = frozenset(values)
+        known_codes = data.get("known_codes", [])
+        if not isinstance(known_codes, list) or not all(isinstance(c, str) for c in known_codes):
+            self.problem(name, data.line_of("known_codes"), "`known_codes` must list CLDR codes")
+            known_codes = []
         demonyms = data.get("demonyms", [])
         if not isinstance(demonyms, list) or not all(isinstance(d, str) for d in demonyms):
             self.problem(name, data.line_of("demonyms"), "`demonyms` must list words")
@@ -518,4 +601,6 @@ class _Reader:
             listed["chatter"],
             demonyms,
             listed["subjects"],
+            languages=self.languages,
+            known_codes=frozenset(known_codes),
         )

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import Stemmer
-
-from bot._text import Token, fold, tokenize
+from bot.lang import Language, Token, fold, tokenize
 
 __all__ = ["Form", "Lexicon"]
 
@@ -60,6 +58,9 @@ class Lexicon:
     #: Concepts that name what a question is about (an institution): a phrase
     #: about another one does not answer it.
     subjects: frozenset[str] = frozenset()
+    #: CLDR codes of the countries and languages the knowledge base is about:
+    #: their names are not foreign to it.
+    known_codes: frozenset[str] = frozenset()
     _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
     _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
 
@@ -89,29 +90,37 @@ class Lexicon:
         chatter: frozenset[str] = frozenset(),
         demonyms: Sequence[str] = (),
         subjects: frozenset[str] = frozenset(),
+        languages: Mapping[str, Language] | None = None,
+        known_codes: frozenset[str] = frozenset(),
     ) -> Lexicon:
-        """Compile raw lists as written in ``lexicon.yaml``."""
+        """Compile raw lists as written in ``lexicon.yaml``.
+
+        ``languages`` adapt roots to each language's inflection: English drops
+        a final "e" before a suffix, so the root ``increase*`` must also match
+        "increasing".
+        """
         forms = []
-        english = Stemmer.Stemmer("english")
+        languages = languages or {}
         for concept, by_lang in concepts.items():
             for lang, words in by_lang.items():
                 for written in words:
                     parsed = parse_form(concept, written)
                     if parsed is None:
                         continue
-                    if lang == "en" and parsed.prefix[-1]:
-                        # English drops a final "e" before a suffix: the root
-                        # "increase*" must also match "increasing".
-                        stem = str(english.stemWord(parsed.root))
-                        if parsed.root.startswith(stem) and len(stem) >= 4:
-                            parsed = Form(concept, (*parsed.words[:-1], stem), parsed.prefix)
+                    language = languages.get(lang)
+                    if language is not None and parsed.prefix[-1]:
+                        root = language.lexicon_root(parsed.root)
+                        if root != parsed.root:
+                            parsed = Form(concept, (*parsed.words[:-1], root), parsed.prefix)
                     forms.append(parsed)
         stop = {
             lang: frozenset(t.word for w in words for t in tokenize(w))
             for lang, words in stopwords.items()
         }
         folded = frozenset(t.word for d in demonyms for t in tokenize(d))
-        return cls(stop, tuple(forms), dict(questions or {}), roles, chatter, folded, subjects)
+        return cls(
+            stop, tuple(forms), dict(questions or {}), roles, chatter, folded, subjects, known_codes
+        )
 
     @property
     def all_stopwords(self) -> frozenset[str]:

@@ -1,0 +1,260 @@
+"""The answer engine: question in, :class:`Answer` out.
+
+Data flows one way: normalise -> detect the language -> rank intents (the
+:class:`~bot.match.Ranker`) -> decide (the :class:`~bot.dialogue.Policy`:
+answer, ask which one was meant, or decline) -> the answer in the language.
+The engine does no I/O after loading and keeps no state between questions;
+conversations live in :class:`bot.Session`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.dialogue.answer import Answer, Choice, TopicGroup
+from bot.dialogue.policy import Policy, decide
+from bot.kb import Catalog, Intent, bundled_dir, load_catalog
+from bot.lang import N_, Language, LanguageDetector, Translator, clean_input, tokenize
+from bot.match import Match, Ranker, TermRanker, Weights
+
+__all__ = ["DECLINE", "EMPTY", "Engine", "RankerFactory"]
+
+MAX_SUGGESTIONS = 3
+
+DECLINE = N_(
+    "Sorry, I don't have an answer to that. I can only answer questions about the relations "
+    "between Turkey and Kazakhstan, as described by the Turkish Ministry of Foreign Affairs."
+)
+EMPTY = N_("Please type a question about Turkey–Kazakhstan relations.")
+CLARIFY = N_("Did you mean one of these?")
+
+#: Builds a ranker for a catalogue (``Engine.load(ranker=FuzzyRanker)``).
+RankerFactory = Callable[[Catalog], Ranker]
+
+
+class Engine:
+    """Matches questions to the curated intents and answers in the question's language.
+
+    >>> engine = Engine.load()
+    >>> answer = engine.answer("When was the YDSK set up?")
+    >>> answer.intent, answer.lang
+    ('ydsk.established', 'en')
+
+    ``ranker`` scores questions against intents (default: a
+    :class:`~bot.match.TermRanker` over ``catalog``); ``languages`` are the
+    catalogue's by default; ``policy`` (or ``threshold`` and ``margin``)
+    decides from the ranking.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        ranker: Ranker | None = None,
+        languages: Sequence[Language] | None = None,
+        translator: Translator | None = None,
+        policy: Policy | None = None,
+        threshold: float | None = None,
+        margin: float | None = None,
+        weights: Weights | None = None,
+        default_lang: str | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.languages: dict[str, Language] = {
+            language.code: language for language in (languages or catalog.languages)
+        }
+        missing = set(catalog.codes) - set(self.languages)
+        if missing:
+            raise ValueError(f"no Language given for {', '.join(sorted(missing))}")
+        self.default_lang = default_lang or catalog.codes[0]
+        if self.default_lang not in self.languages:
+            raise ValueError(f"default_lang must be one of {', '.join(self.languages)}")
+        self.translator = translator or Translator.load()
+        policy = policy or Policy()
+        if threshold is not None:
+            policy = replace(policy, threshold=threshold)
+        if margin is not None:
+            policy = replace(policy, margin=margin)
+        self.policy = policy
+        self.ranker: Ranker = ranker if ranker is not None else TermRanker(catalog, weights)
+        self._intents: Mapping[str, Intent] = {i.id: i for i in catalog.intents}
+        # The first question of each topic: what a decline offers instead.
+        leads: dict[str, str] = {}
+        for intent in catalog.intents:
+            if not intent.is_smalltalk:
+                leads.setdefault(intent.topic, intent.id)
+        self._topic_leads = [leads[t] for t in catalog.topics if t in leads]
+        self.detector = LanguageDetector(
+            list(self.languages.values()), {code: _words(catalog, code) for code in catalog.codes}
+        )
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        *,
+        ranker: RankerFactory | None = None,
+        languages: Sequence[Language] | None = None,
+        **options: Any,
+    ) -> Engine:
+        """Load the bundled knowledge base, or the one in directory ``path``.
+
+        ``ranker`` builds the ranker from the loaded catalogue. Raises
+        :class:`bot.CatalogError` listing every mistake in the files.
+        """
+        directory = Path(path) if path is not None else bundled_dir()
+        given = {language.code: language for language in languages or ()}
+        catalog = load_catalog(directory, given)
+        built = ranker(catalog) if ranker is not None else None
+        return cls(catalog, ranker=built, languages=languages, **options)
+
+    @property
+    def threshold(self) -> float:
+        return self.policy.threshold
+
+    @property
+    def margin(self) -> float:
+        return self.policy.margin
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of the languages this engine answers in."""
+        return tuple(self.languages)
+
+    @property
+    def intents(self) -> tuple[Intent, ...]:
+        return self.catalog.intents
+
+    def intent(self, intent_id: str) -> Intent:
+        """The intent with this id (``KeyError`` if there is none)."""
+        return self._intents[intent_id]
+
+    def gettext(self, message: str, lang: str) -> str:
+        return self.translator.gettext(message, lang)
+
+    def detect_language(self, text: str) -> str | None:
+        """The code of the text's language, or ``None`` when it is too short or mixed to tell."""
+        return self.detector.detect(text)
+
+    def answer(self, text: str, lang: str | None = None) -> Answer:
+        """Answer one question on its own, with no conversation around it.
+
+        ``lang`` forces the answer's language; otherwise it is detected from the
+        question, falling back to the engine's default language.
+        """
+        question = clean_input(text) if isinstance(text, str) else ""
+        detected = self.detect_language(question)
+        language = lang if lang in self.languages else (detected or self.default_lang)
+        return self.decide(question, language, self.ranker.rank(question))
+
+    def rank(self, text: str, *, context: str = "", limit: int = 5) -> list[Match]:
+        """The best-scoring intents for ``text`` (for evaluation and follow-ups)."""
+        return self.ranker.rank(clean_input(text), context=clean_input(context), limit=limit)
+
+    def decide(self, question: str, lang: str, ranking: Sequence[Match]) -> Answer:
+        """Turn a ranking into an answer, a clarification question, or a decline."""
+        if not tokenize(question):
+            return Answer(
+                question=question,
+                text=self.gettext(EMPTY, lang),
+                intent=None,
+                lang=lang,
+                score=0.0,
+                kind="empty",
+                suggestions=self.starters(lang),
+            )
+        decision = decide(ranking, self.policy)
+        if decision.verdict == "decline":
+            guess = decision.intents[0] if decision.intents else None
+            return self.decline(question, lang, decision.score, guess, tuple(ranking))
+        if decision.verdict == "clarify":
+            return Answer(
+                question=question,
+                text=self.gettext(CLARIFY, lang),
+                intent=None,
+                lang=lang,
+                score=decision.score,
+                kind="clarify",
+                choices=tuple(self.choice(i, lang) for i in decision.intents),
+                best_guess=decision.intents[0],
+                ranking=tuple(ranking),
+            )
+        return self.reply(decision.intents[0], question, lang, decision.score, tuple(ranking))
+
+    def reply(
+        self,
+        intent_id: str,
+        question: str,
+        lang: str,
+        score: float = 100.0,
+        ranking: tuple[Match, ...] = (),
+    ) -> Answer:
+        """The answer of one intent, with its related questions as suggestions."""
+        intent = self._intents[intent_id]
+        suggestions = tuple(self.choice(r, lang) for r in intent.related[:MAX_SUGGESTIONS])
+        return Answer(
+            question=question,
+            text=intent.answer[lang],
+            intent=intent.id,
+            lang=lang,
+            score=score,
+            kind="answer",
+            suggestions=suggestions,
+            source=intent.source,
+            best_guess=intent.id,
+            ranking=ranking,
+        )
+
+    def decline(
+        self,
+        question: str,
+        lang: str,
+        score: float,
+        guess: str | None,
+        ranking: tuple[Match, ...] = (),
+    ) -> Answer:
+        """Say the document does not answer this; offer the guess, then a question per topic."""
+        return Answer(
+            question=question,
+            text=self.gettext(DECLINE, lang),
+            intent=None,
+            lang=lang,
+            score=score,
+            kind="decline",
+            suggestions=self.starters(lang, first=guess),
+            best_guess=guess,
+            ranking=ranking,
+        )
+
+    def choice(self, intent_id: str, lang: str) -> Choice:
+        return Choice(intent_id, self._intents[intent_id].title[lang])
+
+    def starters(self, lang: str, first: str | None = None) -> tuple[Choice, ...]:
+        """A few questions the bot can answer: the guess first, then one per topic."""
+        picks: list[str] = [first] if first and not self._intents[first].is_smalltalk else []
+        picks += [i for i in self._topic_leads if i not in picks]
+        return tuple(self.choice(i, lang) for i in picks[:MAX_SUGGESTIONS])
+
+    def topics(self, lang: str) -> tuple[TopicGroup, ...]:
+        """Every answerable question, grouped by topic, in ``lang``."""
+        grouped = []
+        for topic, titles in self.catalog.topics.items():
+            choices = tuple(
+                self.choice(i.id, lang)
+                for i in self.intents
+                if i.topic == topic and not i.is_smalltalk
+            )
+            if choices:
+                grouped.append(TopicGroup(titles[lang], choices))
+        return tuple(grouped)
+
+
+def _words(catalog: Catalog, lang: str) -> set[str]:
+    words: set[str] = set(catalog.lexicon.stopwords.get(lang, ()))
+    for intent in catalog.intents:
+        for text in (*intent.phrases[lang], intent.title[lang]):
+            words.update(t.word for t in tokenize(text))
+    return words

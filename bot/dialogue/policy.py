@@ -1,0 +1,58 @@
+"""The decision: from a ranking to answer, clarify or decline. One rule, used everywhere.
+
+The engine decides with it, and the evaluation's threshold x margin sweep
+replays it on the same rankings, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.match import Match
+
+__all__ = ["Decision", "Policy", "decide"]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """When to answer, when to ask which, when to decline.
+
+    >>> decide([Match("a", 80.0, "en"), Match("b", 79.0, "en")], Policy()).verdict
+    'clarify'
+    """
+
+    #: Below this score (0-100) the engine declines rather than guess.
+    threshold: float = 50.0
+    #: When the runner-up is this close to the best, the engine asks which was meant.
+    margin: float = 2.0
+    #: A declined question whose best guess scores at least this is offered as "did you mean".
+    guess_floor: float = 35.0
+    #: At most this many intents are offered in a clarification.
+    max_choices: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Literal["answer", "clarify", "decline"]
+    #: The intent answered, the clarification's choices (best first), or the guess behind a decline.
+    intents: tuple[str, ...]
+    score: float
+
+
+def decide(ranking: Sequence[Match], policy: Policy) -> Decision:
+    """Answer the top intent, ask between close ones, or decline under the threshold."""
+    top = ranking[0] if ranking else None
+    score = top.score if top is not None else 0.0
+    if top is None or score < policy.threshold:
+        guess = (top.intent,) if top is not None and score >= policy.guess_floor else ()
+        return Decision("decline", guess, score)
+    close = [
+        m.intent
+        for m in ranking[1:]
+        if m.score >= policy.threshold and top.score - m.score < policy.margin
+    ]
+    if close:
+        return Decision("clarify", (top.intent, *close[: policy.max_choices - 1]), score)
+    return Decision("answer", (top.intent,), score)

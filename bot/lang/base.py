@@ -1,0 +1,108 @@
+"""What the bot knows about one language, as data plus a stemmer.
+
+A :class:`Language` is everything language-specific the rest of the package
+needs: how to stem a word, which letters and word endings give the language
+away, which case endings and prepositions mark the source or the target of a
+relation, the words of a request to switch language or to step through a
+conversation, and how to write ordinals and date ranges. Nothing outside
+``bot.lang`` branches on a language code.
+
+English and Turkish have their own modules (:mod:`bot.lang.en`,
+:mod:`bot.lang.tr`); any other code gets a generic language built from
+Babel's CLDR data and Snowball (see :func:`bot.lang.get`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import Stemmer
+from babel import Locale, UnknownLocaleError
+
+__all__ = ["Language", "Role"]
+
+#: Which side of a relation a name is on: where a flow comes from, or goes to.
+Role = Literal["src", "dst"]
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language: detector cues, stemming, relation roles, dialogue words, number style.
+
+    Instantiate it with data (see :mod:`bot.lang.en`), or subclass it to
+    change how words are stemmed (see :mod:`bot.lang.tr`).
+    """
+
+    #: The ISO 639-1 code, also the Babel locale of numbers and dates.
+    code: str
+    #: The Snowball algorithm that stems it (``None``: words are their own stem).
+    snowball: str | None = None
+    #: Letters only this language (of the ones served) writes.
+    letters: str = ""
+    #: Word endings typical of the language (a regular expression, without ``$``).
+    endings: str = ""
+    #: Whether a word + apostrophe + suffix marks this language (Turkish case endings).
+    apostrophe_suffixes: bool = False
+    #: Apostrophe suffixes that are clitics of this language (English ``'s``, ``n't``).
+    clitics: frozenset[str] = frozenset()
+    #: Case endings (after an apostrophe, or glued on a name) that mark a side of a relation.
+    source_endings: frozenset[str] = frozenset()
+    target_endings: frozenset[str] = frozenset()
+    #: Whether case endings are also glued on names without an apostrophe ("kazakistanin").
+    glues_case_endings: bool = False
+    #: Other endings glued on names (plural, accusative...): "almanyaya" is "Almanya" + "ya".
+    inflections: frozenset[str] = frozenset()
+    #: Prepositions before a name that mark a side: "from Turkey", "to Kazakhstan".
+    source_prepositions: frozenset[str] = frozenset()
+    target_prepositions: frozenset[str] = frozenset()
+    #: Words (folded) that name this language, in any language: "turkish", "turkce".
+    names: frozenset[str] = frozenset()
+    #: The other words of a request to switch language: "can you say that in ...".
+    switch_words: frozenset[str] = frozenset()
+    #: "and the one after that?" / "the one before?"
+    next_words: frozenset[str] = frozenset()
+    previous_words: frozenset[str] = frozenset()
+    #: Words that open a follow-up ("and", "what about", "peki").
+    follow_up_words: frozenset[str] = frozenset()
+    #: The dash between the ends of a date range.
+    range_dash: str = "–"
+    _stemmer: object | None = field(init=False, repr=False, compare=False, default=None)
+    _ending: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        try:
+            Locale.parse(self.code)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"{self.code!r} is not a language Babel knows") from None
+        stemmer = Stemmer.Stemmer(self.snowball) if self.snowball else None
+        object.__setattr__(self, "_stemmer", stemmer)
+        ending = re.compile(f"(?:{self.endings})$") if self.endings else None
+        object.__setattr__(self, "_ending", ending)
+
+    @property
+    def locale(self) -> str:
+        """The Babel locale of numbers, currencies and dates."""
+        return self.code
+
+    def stem(self, word: str) -> str:
+        """The form words of one family share (``exports`` -> ``export``); numbers stay."""
+        if not word or word[0].isdigit() or self._stemmer is None:
+            return word
+        return str(self._stemmer.stemWord(word))  # type: ignore[attr-defined]
+
+    def lexicon_root(self, root: str) -> str:
+        """The root a curator's ``word*`` should match from (English drops a final e)."""
+        return root
+
+    def ordinal(self, number: int) -> str:
+        """``17`` written as an ordinal ("17th", "17.")."""
+        return f"{number}."
+
+    def letters_in(self, text: str) -> int:
+        """How many of this language's own letters ``text`` has."""
+        return sum(1 for c in text if c in self.letters) if self.letters else 0
+
+    def has_ending(self, word: str) -> bool:
+        return self._ending is not None and self._ending.search(word) is not None

@@ -1,0 +1,49 @@
+"""Turkish.
+
+Stems are the first five letters: for an agglutinative language typed with or
+without its own letters, that groups a word's forms better than Snowball,
+which over-stems (``kültür`` -> ``kül``, ``toplantı`` -> ``topla``).
+"""
+
+from __future__ import annotations
+
+from bot.lang.base import Language
+
+__all__ = ["LANGUAGE", "Turkish"]
+
+_STEM_LETTERS = 5
+
+
+class Turkish(Language):
+    """Turkish: prefix stems; case endings mark the source and the target of a relation."""
+
+    def stem(self, word: str) -> str:
+        return word if not word or word[0].isdigit() else word[:_STEM_LETTERS]
+
+
+LANGUAGE = Turkish(
+    code="tr",
+    letters="çğıöşüÇĞİÖŞÜ",
+    endings=(
+        "lar|ler|lari|leri|dir|dır|dur|tir|nin|nın|daki|deki|dan|den|mis|miz|niz|yor|yor[a-z]+|"
+        "mak|mek|misin|midir|misiniz|siniz"
+    ),
+    apostrophe_suffixes=True,
+    # Genitive and ablative: the source ("Kazakistan'ın yatırımları", "Türkiye'den
+    # ithalat"); locative and dative: the target ("Türkiye'deki", "Kazakistan'a").
+    source_endings=frozenset(
+        "dan den tan ten in nin un nun im inki ninki inkiler ninkiler".split()
+    ),
+    target_endings=frozenset("da de ta te daki deki taki teki a e ya ye".split()),
+    glues_case_endings=True,
+    inflections=frozenset("la le yla yle lar ler li lu i yi u yu".split()),
+    names=frozenset({"turkish", "turkce", "tr", "turkcesi"}),
+    switch_words=frozenset(
+        "anlat anlatir bunu cevap da de dilinde gec konus konusur lutfen misin misiniz musun "
+        "olarak onu sor soyle soyler soyleyebilir tekrar ver verir yaz yazar".split()
+    ),
+    next_words=frozenset("ardindan sonra sonraki sonrakine sonrakini sonrasi".split()),
+    previous_words=frozenset("once onceki oncekini oncesi".split()),
+    follow_up_words=frozenset("bu bunu bunun kac o onu onun peki sey seyi ve ya".split()),
+    range_dash="-",
+)

@@ -1,0 +1,255 @@
+"""The phrases of one language, indexed by term, and the score of a question against them.
+
+A phrase's score is a weighted F-measure of the terms it shares with the
+question, each term weighted by how few intents use it (IDF). Words the
+knowledge base has never seen count against every intent; names of other
+countries and languages (from Babel's CLDR data), names it does not know and
+numbers it has no facts for weigh more and cut the score: "trade between Turkey
+and Brazil" shares most words with the trade answers but is not explained by
+them, so it scores low and is declined. A question word must meet an answer of
+its kind ("when" wants a date).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from bot.kb import Catalog
+from bot.lang import Language, Token, tokenize
+from bot.match.analyzer import STOPWORD, Analyzer, Cues
+from bot.match.terms import Found, Term
+from bot.match.weights import Weights
+
+__all__ = ["Index"]
+
+
+@dataclass(slots=True)
+class Phrase:
+    intent: int
+    terms: frozenset[int]
+    weight: float
+    text: str
+    subjects: frozenset[int]  # the institutions it is about
+    is_answer: bool  # the answer itself is indexed too: "what happened on 11-12 October 2012?"
+
+
+class Index:
+    """The phrases of one language, ready to be scored against."""
+
+    def __init__(
+        self,
+        language: Language,
+        catalog: Catalog,
+        foreign: dict[tuple[str, ...], str],
+        cues: Cues,
+        weights: Weights,
+    ) -> None:
+        self.lang = language.code
+        self.w = weights
+        self.analyzer = Analyzer(language, catalog.lexicon, foreign, cues, weights.max_terms)
+        lexicon = catalog.lexicon
+        self.intent_ids = [intent.id for intent in catalog.intents]
+        self.intent_kinds = [intent.value_kinds for intent in catalog.intents]
+        self.questions = {Term("concept", c): kinds for c, kinds in lexicon.questions.items()}
+        raw: list[tuple[int, list[Found], str, bool]] = []
+        for number, intent in enumerate(catalog.intents):
+            texts = [(p, False) for p in intent.phrases[self.lang]]
+            for phrase, is_answer in (*texts, (intent.answer[self.lang], True)):
+                tokens = tokenize(phrase)
+                found = self.analyzer.terms(tokens, learn=True)
+                raw.append((number, found, " ".join(t.word for t in tokens), is_answer))
+        document_frequency: dict[Term, set[int]] = defaultdict(set)
+        for number, found, _, _ in raw:
+            for term in _with_roles(found):
+                document_frequency[term].add(number)
+        total = max(len(catalog.intents), 1)
+        #: Every term of the phrases gets an id; scoring works on ids.
+        self.ids: dict[Term, int] = {term: n for n, term in enumerate(document_frequency)}
+        self.idf: dict[Term, float] = {
+            term: math.log((total + 1) / (len(owners) + 0.5)) + 0.1
+            for term, owners in document_frequency.items()
+        }
+        self.spread = {term: len(owners) for term, owners in document_frequency.items()}
+        # Politeness around a question ("hey", "thanks"): it must not count
+        # against answering the question; only small talk is about it.
+        self.chatter = frozenset(Term("concept", c) for c in lexicon.chatter)
+        self.entities = frozenset(Term("concept", c) for c in lexicon.roles)
+        self.subjects = frozenset(Term("concept", c) for c in lexicon.subjects)
+        subject_ids = frozenset(self.ids[t] for t in self.subjects if t in self.ids)
+        self.smalltalk = {n for n, intent in enumerate(catalog.intents) if intent.is_smalltalk}
+        # A word no intent uses is as specific as a term can be (document frequency 0).
+        unseen = math.log((total + 1) / 0.5) + 0.1
+        self.unknown_weight = weights.unknown_weight * unseen
+        self.foreign_weight = weights.foreign_weight * unseen
+        self.phrases: list[Phrase] = []
+        self.postings: list[list[int]] = [[] for _ in self.ids]
+        for number, found, text, is_answer in raw:
+            termset = frozenset(self.ids[t] for t in _with_roles(found))
+            if not termset:
+                continue
+            position = len(self.phrases)
+            weight = sum(self.idf[t] for t in frozenset(_with_roles(found)))
+            self.phrases.append(
+                Phrase(number, termset, weight, text, termset & subject_ids, is_answer)
+            )
+            for term_id in termset:
+                self.postings[term_id].append(position)
+
+    def query_terms(
+        self, tokens: Sequence[Token], context: Sequence[Token] = ()
+    ) -> dict[Term, float]:
+        """Weighted terms of a question; unknown words and foreign names weigh against.
+
+        ``context`` (the previous question of a conversation) adds the terms of
+        its topic: known terms that several intents share, so "and the
+        imports?" keeps "trade" but not the countries, years or details of the
+        turn before ("direct" investment is Kazakhstan's only, and must not
+        pull "and Turkey's?" back to it).
+        """
+        analyzer = self.analyzer
+        weights: dict[Term, float] = {}
+        for found in analyzer.terms(context):
+            term = found.term
+            if self.spread.get(term, 0) > 1 and term not in self.entities and not term.is_number:
+                weights[term] = self.w.context_weight * self.idf[term]
+        unknown = 0
+        for term, role, word, named in analyzer.terms(tokens):
+            if term.kind == "foreign":
+                weights[term] = self.foreign_weight
+                continue
+            if term not in self.idf and term.kind != "concept":
+                corrected = analyzer.correct(word)
+                if corrected == STOPWORD:
+                    continue  # a misspelt stop-word
+                if corrected is None and named:
+                    # A name the knowledge base never mentions: Oxford, NATO.
+                    weights[Term("foreign", term.text)] = self.foreign_weight
+                    continue
+                term = corrected or term
+            if term in self.idf:
+                weights[term] = self.idf[term]
+                if role is not None and term.with_role(role) in self.idf:
+                    weights[term.with_role(role)] = (
+                        self.w.role_weight * self.idf[term.with_role(role)]
+                    )
+            elif term.is_number:
+                weights[Term("foreign", term.text)] = self.foreign_weight
+            elif Term("unknown", term.text) not in weights:
+                # Each further unknown word is weaker evidence: a long, chatty
+                # question is not off-topic for its many small words.
+                unknown += 1
+                weights[Term("unknown", term.text)] = (
+                    self.unknown_weight / unknown**self.w.unknown_decay
+                )
+        return weights
+
+    def score(
+        self, tokens: Sequence[Token], context: Sequence[Token] = (), exclude: int = -1
+    ) -> dict[int, float]:
+        """Score (0-1) of each intent that shares at least one term with the question.
+
+        ``exclude`` leaves one phrase out (for leave-one-out evaluation).
+        """
+        w = self.w
+        query = self.query_terms(tokens, context)
+        own = self.query_terms(tokens) if context else query
+        total = sum(query.values())
+        if total <= 0:
+            return {}
+        content_total = (total - sum(v for t, v in query.items() if t in self.chatter)) or total
+        known = [t for t in query if t in self.ids]
+        named = {t.base for t in known}
+        if len(named) == 1 and named <= self.entities:
+            return {}  # "Kazakhstan's?" names a country and asks nothing about it
+        # Candidates: the phrases of the rarest terms first, so a huge knowledge
+        # base still scores few phrases.
+        known.sort(key=lambda t: len(self.postings[self.ids[t]]))
+        candidates: set[int] = set()
+        for term in known:
+            if len(candidates) >= w.max_candidates:
+                break
+            candidates.update(self.postings[self.ids[term]])
+        candidates.discard(exclude)
+        # Term at a time: each term adds its weight to the candidates it is in.
+        shared = dict.fromkeys(candidates, 0.0)
+        asked_about = self.subjects.intersection(query)
+        if asked_about:
+            # A phrase about another institution than the question's does not
+            # answer it: it pays for the subject it lacks.
+            cost = w.contradiction * max(query[t] for t in asked_about)
+            asked_ids = {self.ids[t] for t in asked_about if t in self.ids}
+            for position in shared:
+                about = self.phrases[position].subjects
+                if about and about.isdisjoint(asked_ids):
+                    shared[position] -= cost
+        for term, weight in query.items():
+            for key, sign in ((term, 1.0), (term.opposite, -w.contradiction)):
+                # A country on the other side of the relation contradicts a phrase.
+                key_id = self.ids.get(key) if key is not None else None
+                postings = self.postings[key_id] if key_id is not None else []
+                if not postings:
+                    continue
+                if len(postings) <= len(shared):
+                    for position in postings:
+                        if position in shared:
+                            shared[position] += sign * weight
+                else:
+                    for position in shared:
+                        if key_id in self.phrases[position].terms:
+                            shared[position] += sign * weight
+        best: dict[int, float] = {}
+        near: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        # A phrase explaining less than a fifth of the question cannot score
+        # above 0.3 (recall bounds the F-measure), far under anything used.
+        floor = max(w.min_recall * content_total, 1e-9)
+        beta2 = w.recall_beta**2
+        for position, matched in shared.items():
+            if matched < floor:
+                continue
+            phrase = self.phrases[position]
+            recall = matched / (total if phrase.intent in self.smalltalk else content_total)
+            precision = min(1.0, matched / phrase.weight)
+            f_score = (1 + beta2) * precision * recall / (beta2 * precision + recall)
+            near[phrase.intent].append((f_score, position))
+            if f_score > best.get(phrase.intent, 0.0):
+                best[phrase.intent] = f_score
+        # Another country, a name or a year the knowledge base does not know:
+        # the question is about something else. A question word without an
+        # answer of its kind ("when was TURKPA founded?" for an answer with no
+        # date): not answered, however many words it shares.
+        foreign = w.foreign_factor ** sum(1 for t in query if t.kind == "foreign")
+        asked = [self.questions[t] for t in query if t in self.questions and t in own]
+        factor = {
+            intent: foreign
+            * (1.0 if all(k & self.intent_kinds[intent] for k in asked) else w.question_mismatch)
+            for intent in best
+        }
+        # Among the best phrases, the one written most like the question wins a
+        # little: "help" is closer to "help" than to "that was helpful". The
+        # bonus is small, so only intents near the top need it computed.
+        text = " ".join(t.word for t in tokens)
+        leader = max((factor[i] * f for i, f in best.items()), default=0.0)
+        share = w.spelling_share
+        for intent, scored in near.items():
+            top = best[intent]
+            if factor[intent] * top < leader - w.spelling_window:
+                best[intent] = factor[intent] * (1 - share) * top
+                continue
+            best[intent] = factor[intent] * max(
+                (1 - share) * f + share * fuzz.ratio(text, self.phrases[p].text) / 100
+                for f, p in scored
+                if f >= top - w.spelling_phrases
+            )
+        return best
+
+
+def _with_roles(found: Iterable[Found]) -> Iterable[Term]:
+    for item in found:
+        yield item.term
+        if item.role is not None:
+            yield item.term.with_role(item.role)

@@ -1,0 +1,1 @@
+"""Tools for curators and maintainers: evaluation, knowledge-base checks, the misses log."""
