@@ -50,6 +50,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ from fakeserver import BOT_USERNAME, Call, FakeBotApi  # noqa: E402
 
 from bot import Engine, Session  # noqa: E402
 from bot.lang.text import MAX_INPUT_CHARS  # noqa: E402
+from bot.serve import render  # noqa: E402
 from bot.serve.telegram import JsonFileStore, Settings, build_application, start_app, stop_app  # noqa: E402
 from bot.serve.telegram.app import GREETING, App  # noqa: E402
 
@@ -258,12 +260,15 @@ def replay(engine: Engine, chat: Chat) -> list[str]:
         if raw.split()[0] == "/start":
             session = Session(engine, {**(state or {}), "lang": chat.lang})
             answer = session.ask("/start")
-            reply = f"{engine.gettext(GREETING, session.lang)} {answer.text}"
+            greeting = engine.gettext(GREETING, session.lang)
+            reply = render.for_chat(
+                replace(answer, text=f"{greeting} {answer.text}"), engine.gettext
+            )
         else:
             if state is None:
                 state = {"lang": chat.lang}
             session = Session(engine, state)
-            reply = session.ask(text).text
+            reply = render.for_chat(session.ask(text), engine.gettext)
         state = session.state
         expected.append(reply or "…")
     return expected

@@ -63,12 +63,13 @@ class Engine:
         default_lang: str | None = None,
     ) -> None:
         self.catalog = catalog
+        # The catalogue's languages, unless given here (for the same codes).
         self.languages: dict[str, Language] = {
-            language.code: language for language in (languages or catalog.languages)
+            language.code: language for language in (*catalog.languages, *(languages or ()))
         }
-        missing = set(catalog.codes) - set(self.languages)
-        if missing:
-            raise ValueError(f"no Language given for {', '.join(sorted(missing))}")
+        extra = set(self.languages) - set(catalog.codes)
+        if extra:
+            raise ValueError(f"the knowledge base has no {', '.join(sorted(extra))} texts")
         self.default_lang = default_lang or catalog.codes[0]
         if self.default_lang not in self.languages:
             raise ValueError(f"default_lang must be one of {', '.join(self.languages)}")

@@ -38,7 +38,7 @@ HELP = N_(
 TOPICS = N_("Here is what I can tell you about:")
 NO_SOURCE = N_("There is no answer to show the source of yet. Ask me a question first.")
 SOURCE = N_("My last answer comes from this part of the source document:")
-LANGUAGE_SET = N_("I will answer in English from now on.")
+LANGUAGE_SET = N_("I will answer in {language} from now on.")
 UNKNOWN_COMMAND = N_("I don't know that command. Try /help.")
 LANG_USAGE = N_("Use /lang en or /lang tr.")
 
@@ -150,7 +150,10 @@ class Session:
         last = self.last
         if last is not None:
             return replace(last, question=question or last.question)
-        return self._info(question or f"/lang {lang}", self.engine.gettext(LANGUAGE_SET, lang))
+        text = self.engine.gettext(LANGUAGE_SET, lang)
+        return self._info(
+            question or f"/lang {lang}", text.format(language=self.engine.languages[lang].name)
+        )
 
     def topics(self, question: str = "/topics") -> Answer:
         """Every answerable question, grouped by topic."""

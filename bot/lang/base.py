@@ -82,6 +82,12 @@ class Language:
         object.__setattr__(self, "_ending", ending)
 
     @property
+    def name(self) -> str:
+        """The language's name in itself: "English", "Türkçe", "Deutsch"."""
+        name = Locale.parse(self.code).get_language_name(self.code) or self.code
+        return name[:1].upper() + name[1:]
+
+    @property
     def locale(self) -> str:
         """The Babel locale of numbers, currencies and dates."""
         return self.code
