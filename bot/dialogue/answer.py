@@ -10,9 +10,11 @@ from bot.match import Match
 __all__ = ["Answer", "Choice", "Kind", "TopicGroup"]
 
 #: ``answer``: an intent answered; ``clarify``: which of these was meant?;
+#: ``partial``: the document knows the subject but not what was asked (it
+#: says so, then what the document does say; ``intent`` is ``None``);
 #: ``decline``: not in the document; ``empty``: nothing to read; ``info``:
 #: a command's reply (help, topics, source, language).
-Kind = Literal["answer", "clarify", "decline", "empty", "info"]
+Kind = Literal["answer", "clarify", "partial", "decline", "empty", "info"]
 
 
 @dataclass(frozen=True, slots=True)

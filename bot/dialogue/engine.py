@@ -16,9 +16,11 @@ from typing import Any
 
 from bot.dialogue.answer import Answer, Choice, TopicGroup
 from bot.dialogue.policy import Policy, decide
+from bot.dialogue.verify import REASONS, Reason, Verifier
 from bot.kb import Catalog, Intent, bundled_dir, load_catalog
 from bot.lang import N_, Language, LanguageDetector, Translator, clean_input, tokenize
 from bot.match import Match, Ranker, TermRanker, Weights
+from bot.match.facts import Facts, Frame
 
 __all__ = ["DECLINE", "EMPTY", "Engine", "RankerFactory"]
 
@@ -30,6 +32,9 @@ DECLINE = N_(
 )
 EMPTY = N_("Please type a question about Turkey–Kazakhstan relations.")
 CLARIFY = N_("Did you mean one of these?")
+PARTIAL = N_("What it does say on this:")
+#: How far under the proposed intent another may be and still answer instead of it.
+ALTERNATIVE_WINDOW = 15.0
 
 #: Builds a ranker for a catalogue (``Engine.load(ranker=FuzzyRanker)``).
 RankerFactory = Callable[[Catalog], Ranker]
@@ -60,6 +65,8 @@ class Engine:
         threshold: float | None = None,
         margin: float | None = None,
         weights: Weights | None = None,
+        verifier: Verifier | None = None,
+        verify: bool = True,
         default_lang: str | None = None,
     ) -> None:
         self.catalog = catalog
@@ -81,6 +88,8 @@ class Engine:
             policy = replace(policy, margin=margin)
         self.policy = policy
         self.ranker: Ranker = ranker if ranker is not None else TermRanker(catalog, weights)
+        #: Checks that a proposed intent answers what was asked (None: trust the ranker).
+        self.verifier = (verifier or Verifier(Facts(catalog))) if verify else None
         self._intents: Mapping[str, Intent] = {i.id: i for i in catalog.intents}
         # The first question of each topic: what a decline offers instead.
         leads: dict[str, str] = {}
@@ -151,12 +160,24 @@ class Engine:
         language = lang if lang in self.languages else (detected or self.default_lang)
         return self.decide(question, language, self.ranker.rank(question))
 
+    def frame(self, text: str, lang: str) -> Frame | None:
+        """What ``text`` asks (``None`` when the engine does not verify)."""
+        return self.verifier.frame(text, lang) if self.verifier is not None else None
+
     def rank(self, text: str, *, context: str = "", limit: int = 5) -> list[Match]:
         """The best-scoring intents for ``text`` (for evaluation and follow-ups)."""
         return self.ranker.rank(clean_input(text), context=clean_input(context), limit=limit)
 
-    def decide(self, question: str, lang: str, ranking: Sequence[Match]) -> Answer:
-        """Turn a ranking into an answer, a clarification question, or a decline."""
+    def decide(
+        self, question: str, lang: str, ranking: Sequence[Match], frame: Frame | None = None
+    ) -> Answer:
+        """Turn a ranking into an answer, a clarification question, a partial answer or a decline.
+
+        The ranker proposes; the verifier checks that the proposed intent
+        answers what ``frame`` (by default, ``question``'s) asks. When it does
+        not, a close runner-up that does answers instead; failing that, the
+        bot says what the document does not say, and what it does say.
+        """
         if not tokenize(question):
             return Answer(
                 question=question,
@@ -171,6 +192,24 @@ class Engine:
         if decision.verdict == "decline":
             guess = decision.intents[0] if decision.intents else None
             return self.decline(question, lang, decision.score, guess, tuple(ranking))
+        if self.verifier is not None:
+            frame = frame if frame is not None else self.verifier.frame(question, lang)
+            answering = [i for i in decision.intents if self.verifier.check(frame, i) is None]
+            if decision.verdict == "answer" and not answering:
+                alternative = self._alternative(frame, ranking)
+                if alternative is not None:
+                    return self.reply(
+                        alternative.intent, question, lang, alternative.score, tuple(ranking)
+                    )
+            if not answering:
+                top = decision.intents[0]
+                reason = self.verifier.check(frame, top) or "other"
+                return self.partial(top, reason, question, lang, decision.score, tuple(ranking))
+            if decision.verdict == "clarify" and len(answering) == 1:
+                score = next(m.score for m in ranking if m.intent == answering[0])
+                return self.reply(answering[0], question, lang, score, tuple(ranking))
+            if decision.verdict == "clarify":
+                decision = replace(decision, intents=tuple(answering))
         if decision.verdict == "clarify":
             return Answer(
                 question=question,
@@ -206,6 +245,49 @@ class Engine:
             suggestions=suggestions,
             source=intent.source,
             best_guess=intent.id,
+            ranking=ranking,
+        )
+
+    def _alternative(self, frame: Frame, ranking: Sequence[Match]) -> Match | None:
+        """A runner-up close to the top that does answer the question."""
+        assert self.verifier is not None
+        top = ranking[0].score
+        for match in ranking[1:]:
+            if match.score < max(self.policy.threshold, top - ALTERNATIVE_WINDOW):
+                return None
+            if self.verifier.check(frame, match.intent) is None:
+                return match
+        return None
+
+    def partial(
+        self,
+        intent_id: str,
+        reason: Reason,
+        question: str,
+        lang: str,
+        score: float,
+        ranking: tuple[Match, ...] = (),
+    ) -> Answer:
+        """The document knows the subject but not what was asked: say so, then what it says."""
+        intent = self._intents[intent_id]
+        text = " ".join(
+            (
+                self.gettext(REASONS[reason], lang),
+                self.gettext(PARTIAL, lang),
+                intent.answer[lang],
+            )
+        )
+        related = [r for r in intent.related if r != intent_id][: MAX_SUGGESTIONS - 1]
+        return Answer(
+            question=question,
+            text=text,
+            intent=None,
+            lang=lang,
+            score=score,
+            kind="partial",
+            suggestions=tuple(self.choice(i, lang) for i in (intent_id, *related)),
+            source=intent.source,
+            best_guess=intent_id,
             ranking=ranking,
         )
 

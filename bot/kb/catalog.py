@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from bot._paths import bundled
 from bot.kb.lexicon import Lexicon, parse_form
 from bot.kb.values import VALUE_KINDS, Value, parse_value
 from bot.kb.yaml import Mapping, Sequence, YamlError, read_yaml
-from bot.lang import Language, fold
+from bot.lang import Language, fold, tokenize
 from bot.lang import get as get_language
 
 __all__ = [
@@ -52,6 +52,7 @@ _LEXICON_KEYS = frozenset(
         "demonyms",
         "subjects",
         "known_codes",
+        "kinds",
     }
 )
 
@@ -95,7 +96,12 @@ class Intent:
     follows: str | None
     file: str
     line: int
+    #: The kinds of the values its answer holds (money, date...).
     value_kinds: frozenset[str] = frozenset()
+    #: Those and the kinds of what its answer names (a place, a person...).
+    answer_kinds: frozenset[str] = frozenset()
+    #: The answer before its values are filled in, per language.
+    templates: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_smalltalk(self) -> bool:
@@ -167,7 +173,7 @@ class _Reader:
         self.read_languages()
         for data, name in self.files:
             self.read_contents(data, name)
-        lexicon = self.read_lexicon(self.directory / LEXICON_FILE)
+        lexicon = self.lexicon = self.read_lexicon(self.directory / LEXICON_FILE)
         source_text = self.read_source(self.directory / SOURCE_FILE)
         intents = self.build_intents(source_text)
         if self.problems:
@@ -438,8 +444,14 @@ class _Reader:
         if follows is not None and not isinstance(follows, str):
             self.problem(name, raw.line_of("follows"), f"{intent_id}: `follows` must be an id")
             follows = None
-        if title is None or answer is None or len(phrases) != len(self.codes):
+        if title is None or answer is None or templates is None or len(phrases) != len(self.codes):
             return None
+        value_kinds = frozenset(
+            self.values[f][0].kind
+            for _, f, _, _ in string.Formatter().parse(next(iter(templates.values()), ""))
+            if f in self.values
+        )
+        named = {c for text in answer.values() for c in self.lexicon.concepts_in(tokenize(text))}
         return Intent(
             id=intent_id,
             topic=str(topic),
@@ -450,13 +462,9 @@ class _Reader:
             related=tuple(related),
             context=context,
             follows=follows,
-            value_kinds=frozenset(
-                self.values[f][0].kind
-                for _, f, _, _ in string.Formatter().parse(
-                    next(iter(templates.values()), "") if templates else ""
-                )
-                if f in self.values
-            ),
+            value_kinds=value_kinds,
+            answer_kinds=value_kinds.union(*(self.lexicon.kinds_of(c) for c in named)),
+            templates=templates,
             file=name,
             line=line,
         )
@@ -561,23 +569,40 @@ class _Reader:
                         name, where, f"{written!r} is in both {owner[form_key]!r} and {concept!r}"
                     )
                 owner.setdefault(form_key, concept)
+        kinds: dict[str, frozenset[str]] = {}
+        raw_kinds = data.get("kinds", Mapping())
+        if not isinstance(raw_kinds, Mapping):
+            self.problem(name, data.line_of("kinds"), "`kinds` must map a kind to concepts")
+            raw_kinds = Mapping()
+        for kind, members in raw_kinds.items():
+            if kind in VALUE_KINDS:
+                self.problem(name, raw_kinds.line_of(kind), f"{kind!r} is a value kind already")
+            elif not isinstance(members, list) or any(m not in concepts for m in members):
+                self.problem(name, raw_kinds.line_of(kind), f"kind {kind!r} must list concepts")
+            else:
+                kinds[kind] = frozenset(members)
+        answer_types = {*VALUE_KINDS, *kinds}
         questions: dict[str, frozenset[str]] = {}
         raw_questions = data.get("questions", Mapping())
         if not isinstance(raw_questions, Mapping):
             self.problem(name, data.line_of("questions"), "`questions` must be a mapping")
             raw_questions = Mapping()
-        for concept, kinds in raw_questions.items():
+        for concept, wanted in raw_questions.items():
             where = raw_questions.line_of(concept)
             if concept not in concepts:
                 self.problem(name, where, f"question {concept!r} is not a concept")
-            if not isinstance(kinds, list) or not kinds or any(k not in VALUE_KINDS for k in kinds):
+            if (
+                not isinstance(wanted, list)
+                or not wanted
+                or any(k not in answer_types for k in wanted)
+            ):
                 self.problem(
                     name,
                     where,
-                    f"question {concept!r}: list value kinds ({', '.join(VALUE_KINDS)})",
+                    f"question {concept!r}: list value kinds or kinds ({', '.join(sorted(answer_types))})",
                 )
                 continue
-            questions[concept] = frozenset(kinds)
+            questions[concept] = frozenset(wanted)
         listed: dict[str, frozenset[str]] = {}
         for key in ("roles", "chatter", "subjects"):
             values = data.get(key, [])
@@ -603,4 +628,5 @@ class _Reader:
             listed["subjects"],
             languages=self.languages,
             known_codes=frozenset(known_codes),
+            kinds=kinds,
         )

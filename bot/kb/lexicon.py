@@ -61,6 +61,8 @@ class Lexicon:
     #: CLDR codes of the countries and languages the knowledge base is about:
     #: their names are not foreign to it.
     known_codes: frozenset[str] = frozenset()
+    #: Is-a links: a kind (person, place...) and the concepts of that kind.
+    kinds: dict[str, frozenset[str]] = field(default_factory=dict)
     _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
     _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
 
@@ -92,6 +94,7 @@ class Lexicon:
         subjects: frozenset[str] = frozenset(),
         languages: Mapping[str, Language] | None = None,
         known_codes: frozenset[str] = frozenset(),
+        kinds: Mapping[str, frozenset[str]] | None = None,
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``.
 
@@ -119,8 +122,33 @@ class Lexicon:
         }
         folded = frozenset(t.word for d in demonyms for t in tokenize(d))
         return cls(
-            stop, tuple(forms), dict(questions or {}), roles, chatter, folded, subjects, known_codes
+            stop,
+            tuple(forms),
+            dict(questions or {}),
+            roles,
+            chatter,
+            folded,
+            subjects,
+            known_codes,
+            dict(kinds or {}),
         )
+
+    def kinds_of(self, concept: str) -> frozenset[str]:
+        """The kinds a concept is of ("nazarbayev" -> {"person"})."""
+        return frozenset(kind for kind, members in self.kinds.items() if concept in members)
+
+    def concepts_in(self, tokens: Sequence[Token]) -> list[str]:
+        """The concepts named in a text, in order."""
+        found = []
+        i = 0
+        while i < len(tokens):
+            form = self.match(tokens, i)
+            if form is None:
+                i += 1
+                continue
+            found.append(form.concept)
+            i += len(form.words)
+        return found
 
     @property
     def all_stopwords(self) -> frozenset[str]:

@@ -66,6 +66,23 @@ class Language:
     previous_words: frozenset[str] = frozenset()
     #: Words that open a follow-up ("and", "what about", "peki").
     follow_up_words: frozenset[str] = frozenset()
+    #: Question words followed by what is asked about: "which *sectors*", "what is the *fee*".
+    focus_after: frozenset[str] = frozenset()
+    #: Whether the noun asked about comes first after such a word ("hangi *kurum* bünyesinde"),
+    #: or last, as English nouns end their phrase ("which Turkish *companies*").
+    focus_noun_first: bool = False
+    #: Verbs "to be" between such a word and the noun asked about ("what *is* the fee").
+    copulas: frozenset[str] = frozenset()
+    #: Question words that follow what is asked about: "rektörü *kim*", "başkenti *neresi*".
+    focus_before: frozenset[str] = frozenset()
+    #: Possessive endings of the noun asked about in that order ("rektör-ü", "başkent-i").
+    possessive_endings: tuple[str, ...] = ()
+    #: Words before a counted noun ("how many *students*", "kaç *öğrenci*")...
+    count_before: tuple[str, ...] = ()
+    #: ...and after it ("öğrenci *sayısı*").
+    count_after: tuple[str, ...] = ()
+    #: Words that introduce a question inside a longer message ("I'd like to know", "merak ediyorum").
+    question_leads: tuple[str, ...] = ()
     #: The dash between the ends of a date range.
     range_dash: str = "–"
     _stemmer: object | None = field(init=False, repr=False, compare=False, default=None)

@@ -46,4 +46,27 @@ LANGUAGE = Turkish(
     previous_words=frozenset("once onceki oncekini oncesi".split()),
     follow_up_words=frozenset("bu bunu bunun kac o onu onun peki sey seyi ve ya".split()),
     range_dash="-",
+    focus_after=frozenset({"hangi"}),
+    focus_noun_first=True,
+    focus_before=frozenset(
+        "ne nedir neydi nelerdir neler kim kimdir kimdi kimler kimlerdir nerede neresi "
+        "neresidir nereye nereden".split()
+    ),
+    possessive_endings=("si", "su", "i", "u"),
+    count_before=("kac",),
+    count_after=("sayisi",),
+    question_leads=(
+        "merak ediyorum",
+        "merak ettim",
+        "ogrenmek istiyorum",
+        "bilmek istiyorum",
+        "ogrenmek isterim",
+        "bilmek isterim",
+        "soyler misiniz",
+        "soyler misin",
+        "anlatir misiniz",
+        "anlatir misin",
+        "sorum su",
+        "sorum",
+    ),
 )

@@ -54,7 +54,7 @@ class Index:
         self.analyzer = Analyzer(language, catalog.lexicon, foreign, cues, weights.max_terms)
         lexicon = catalog.lexicon
         self.intent_ids = [intent.id for intent in catalog.intents]
-        self.intent_kinds = [intent.value_kinds for intent in catalog.intents]
+        self.intent_kinds = [intent.answer_kinds for intent in catalog.intents]
         self.questions = {Term("concept", c): kinds for c, kinds in lexicon.questions.items()}
         raw: list[tuple[int, list[Found], str, bool]] = []
         for number, intent in enumerate(catalog.intents):

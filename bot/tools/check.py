@@ -54,19 +54,37 @@ def check_locales(directory: Path, languages: tuple[str, ...] = ("en", "tr")) ->
 
 
 def check_self_match(engine: Engine) -> list[Problem]:
-    """Every phrase must be answered by its own intent; a clash is a curation problem."""
+    """Every phrase must be answered by its own intent; a clash is a curation problem.
+
+    A phrase must rank its own intent first, be answered by it (not land in a
+    clarification), and be covered by its fact card: a phrase asking "where"
+    of an intent whose answer names no place teaches the bot a question the
+    document does not answer.
+    """
     problems: list[Problem] = []
     for intent in engine.intents:
         for lang in engine.codes:
             for phrase in intent.phrases[lang]:
-                ranking = engine.rank(phrase, limit=2)
-                if not ranking or ranking[0].intent != intent.id:
-                    got = ranking[0].intent if ranking else "nothing"
-                    problems.append(
-                        Problem(
-                            intent.file,
-                            intent.line,
-                            f"{intent.id}: phrase {phrase!r} ({lang}) matches {got}",
-                        )
-                    )
+                found = _self_match(engine, intent.id, phrase, lang)
+                if found:
+                    message = f"{intent.id}: phrase {phrase!r} ({lang}) {found}"
+                    problems.append(Problem(intent.file, intent.line, message))
     return problems
+
+
+def _self_match(engine: Engine, intent_id: str, phrase: str, lang: str) -> str:
+    """What is wrong with one phrase of an intent ("" when nothing is)."""
+    ranking = engine.rank(phrase, limit=5)
+    if not ranking or ranking[0].intent != intent_id:
+        return f"matches {ranking[0].intent if ranking else 'nothing'}"
+    answer = engine.decide(phrase, lang, ranking)
+    if answer.kind == "clarify":
+        others = ", ".join(c.intent for c in answer.choices if c.intent != intent_id)
+        return f"lands in a clarification with {others}"
+    frame = engine.frame(phrase, lang)
+    reason = engine.verifier.check(frame, intent_id) if engine.verifier and frame else None
+    if reason is not None:
+        return f"asks what its answer does not give ({reason}): reword it or drop it"
+    if answer.intent != intent_id:
+        return f"is answered by {answer.intent or answer.kind}"
+    return ""

@@ -1,6 +1,11 @@
 """Evaluation: how well the engine answers a labelled set of questions.
 
-A set is a YAML list of ``{q: question, intent: id or "decline", lang: en|tr}``.
+A set is a YAML list of ``{q: question, intent: id or "decline", lang: en|tr}``,
+with an optional ``kind`` (answerable, near_miss, offtopic, chatty, smalltalk...;
+by default the file's name), reported separately. A question labelled
+``decline`` is answered right by a decline or a ``partial`` answer (what the
+document says nearby, marked as not the answer); a clarification is neither an
+answer nor a decline, and counts as wrong either way.
 The report gives accuracy per language, decline precision and recall, the
 false-accept rate (an off-topic question answered), per-intent precision and
 recall, the most confused pairs, a threshold x margin sweep, a score histogram
@@ -25,6 +30,7 @@ from bot.match import HeldOut
 __all__ = ["Case", "EvalError", "Report", "evaluate", "load_cases"]
 
 DECLINE = "decline"
+CLARIFY = "clarify"
 
 
 class EvalError(Exception):
@@ -36,6 +42,7 @@ class Case:
     question: str
     expected: str  # an intent id, or "decline"
     lang: str | None = None
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,9 @@ class Outcome:
 
     @property
     def got(self) -> str:
+        """The intent answered, "clarify", or "decline" (a decline or a partial answer)."""
+        if self.answer.kind == "clarify":
+            return CLARIFY
         return self.answer.intent or DECLINE
 
     @property
@@ -75,7 +85,8 @@ def load_cases(
             lang = item.get("lang")
             if lang is not None and lang not in languages:
                 raise EvalError(f"{path}:{line}: lang must be one of {', '.join(languages)}")
-            cases.append(Case(item["q"], expected, lang))
+            kind = item.get("kind", path.stem)
+            cases.append(Case(item["q"], expected, lang, str(kind)))
     return cases
 
 
@@ -120,16 +131,34 @@ class Report:
             ),
             "decline_recall": _ratio(sum(o.got == DECLINE for o in off_topic), len(off_topic)),
             "clarified": _ratio(sum(o.answer.kind == "clarify" for o in outcomes), len(outcomes)),
+            "partial": _ratio(sum(o.answer.kind == "partial" for o in outcomes), len(outcomes)),
             "language_accuracy": _ratio(
                 sum(o.answer.lang == o.case.lang for o in outcomes if o.case.lang),
                 sum(1 for o in outcomes if o.case.lang),
             ),
         }
 
+    def kinds(self) -> dict[str, dict[str, float]]:
+        """Accuracy per kind of question, overall and per language."""
+        result: dict[str, dict[str, float]] = {}
+        for kind in sorted({o.case.kind for o in self.outcomes}):
+            outcomes = [o for o in self.outcomes if o.case.kind == kind]
+            row: dict[str, float] = {
+                "questions": len(outcomes),
+                "accuracy": _ratio(sum(o.correct for o in outcomes), len(outcomes)),
+            }
+            for lang in self.languages:
+                mine = [o for o in outcomes if o.case.lang == lang]
+                row[lang] = _ratio(sum(o.correct for o in mine), len(mine))
+            for answer_kind in ("answer", "partial", "clarify", "decline"):
+                row[answer_kind] = sum(o.answer.kind == answer_kind for o in outcomes)
+            result[kind] = row
+        return result
+
     def per_intent(self, lang: str | None = None) -> dict[str, dict[str, float]]:
         outcomes = self.subset(lang)
         labels = {o.case.expected for o in outcomes} | {o.got for o in outcomes}
-        labels.discard(DECLINE)
+        labels -= {DECLINE, CLARIFY}
         result = {}
         for label in labels:
             tp = sum(o.got == label and o.case.expected == label for o in outcomes)
@@ -171,6 +200,7 @@ class Report:
             "counts": self.counts,
             "overall": self.summary(),
             "languages": {lang: self.summary(lang) for lang in self.languages},
+            "kinds": self.kinds(),
             "intents": self.per_intent(),
             "confusions": [
                 {
@@ -279,7 +309,22 @@ def format_report(report: Report, misses: int = 40) -> str:
     lines.append(
         f"declines: precision {pct(overall['decline_precision'])}, recall {pct(overall['decline_recall'])}"
         f"; language detected right {pct(overall['language_accuracy'])}"
+        f"; partial answers {pct(overall['partial'])}"
     )
+    kinds = report.kinds()
+    if len(kinds) > 1:
+        lines.append("")
+        languages = "".join(f"  {code:>6}" for code in report.languages)
+        lines.append(
+            f"by kind            questions  accuracy{languages}   answer partial clarify decline"
+        )
+        for kind, row in kinds.items():
+            per_lang = "".join(f"  {pct(row[code])}" for code in report.languages)
+            lines.append(
+                f"  {kind:<18} {int(row['questions']):>7}    {pct(row['accuracy'])}{per_lang}"
+                f"   {int(row['answer']):>6} {int(row['partial']):>7} {int(row['clarify']):>7}"
+                f" {int(row['decline']):>7}"
+            )
     if report.counts:
         lines.append(
             "knowledge base: "

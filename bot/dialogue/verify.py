@@ -1,0 +1,91 @@
+"""The verifier: the ranker proposes an intent, the verifier says whether it answers.
+
+An intent answers a question only when its fact card covers the question's
+frame (:mod:`bot.match.facts`): the kind of answer asked for, the noun asked
+about, what is counted, the people, places and organisations named, and the
+years. "When was TURKPA founded?" shares most words with an intent about
+TURKPA, but that intent holds no date: it does not answer it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.lang import N_
+from bot.match.facts import PERSON_KINDS, FactCard, Facts, Frame
+from bot.match.terms import Term
+
+__all__ = ["REASONS", "Reason", "Verifier"]
+
+#: Why an intent does not answer a question.
+Reason = Literal["time", "figure", "place", "person", "year", "other"]
+
+#: What the bot says about each reason, before what the document does say.
+REASONS: dict[Reason, str] = {
+    "time": N_("The document does not give a date for that."),
+    "figure": N_("The document gives no figure for that."),
+    "place": N_("The document does not say where."),
+    "person": N_("The document does not say who."),
+    "year": N_("The document says nothing about that year."),
+    "other": N_("The document does not say that."),
+}
+_TIME = frozenset({"date", "month", "year"})
+_FIGURE = frozenset({"money", "number", "ordinal"})
+
+
+class Verifier:
+    """Checks an intent's fact card against a question's frame."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self._smalltalk = {i.id for i in facts.catalog.intents if i.is_smalltalk}
+
+    def frame(self, text: str, lang: str) -> Frame:
+        return self.facts.frame(text, lang)
+
+    def check(self, frame: Frame, intent_id: str) -> Reason | None:
+        """``None`` when the intent answers the question, else why not."""
+        if intent_id in self._smalltalk:
+            return None
+        card = self.facts.card(intent_id)
+        if not frame.focus_known:
+            return _reason_for(frame.wants)
+        if frame.focus_is_person and "person" in frame.wants and "person" not in card.kinds:
+            return "person"
+        for wanted in frame.asks:
+            if not wanted & card.kinds:
+                return _reason_for(wanted)
+        if frame.counted is not None and not self._counts(card, frame.counted):
+            return "figure"
+        if frame.years and not frame.years <= card.years:
+            return "year"
+        if not frame.named <= _named(card):
+            return "other"
+        return None
+
+    def _counts(self, card: FactCard, counted: Term) -> bool:
+        """Whether the intent counts that: the same noun, or one of its kind (students are people)."""
+        if counted in card.counted:
+            return True
+        lexicon = self.facts.lexicon
+        return counted.kind == "concept" and any(
+            counted.text in lexicon.kinds_of(c.text) for c in card.counted if c.kind == "concept"
+        )
+
+
+def _named(card: FactCard) -> frozenset[str]:
+    """What an intent names: in its answer, and in the ways people ask it."""
+    concepts = {t.text for t in card.vocabulary if t.kind == "concept"}
+    return card.named | concepts
+
+
+def _reason_for(wanted: frozenset[str]) -> Reason:
+    if wanted and wanted <= _TIME:
+        return "time"
+    if wanted and wanted <= _FIGURE:
+        return "figure"
+    if "place" in wanted and not wanted & PERSON_KINDS:
+        return "place"
+    if "person" in wanted:
+        return "person"
+    return "other"

@@ -1,0 +1,282 @@
+"""What each intent states, and what a question asks: fact cards and question frames.
+
+A :class:`FactCard` is derived from the knowledge base, never hand-listed per
+question: the kinds of answer an intent gives (its values' kinds, and the
+kinds of what its answer names: a place, a person, an organisation), the
+years its values give, the nouns its numbers count ("8,000 *students*"), the
+people, places and organisations it names, and its vocabulary.
+
+A :class:`Frame` is a question analysed once: what kind of answer it wants
+("when" wants a date), the noun it asks about (its focus: "what is the *fee*",
+"rektörü kim"), what it counts ("how many *companies*"), the people, places
+and organisations it names, and its years. The verifier
+(:mod:`bot.dialogue.verify`) answers with an intent only when its card covers
+the frame.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.kb import Catalog
+from bot.lang import Language, Token, tokenize
+from bot.match.analyzer import STOPWORD, Analyzer, Cues
+from bot.match.foreign import foreign_names
+from bot.match.terms import Found, Term
+
+__all__ = ["FactCard", "Facts", "Frame"]
+
+#: Kinds of things a question may name that an answer must name too.
+ENTITY_KINDS = frozenset({"person", "place", "organisation"})
+#: Kinds of what is asked about that want a person named ("who was the minister?").
+PERSON_KINDS = frozenset({"person", "office"})
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_COUNTED_WORDS = 3  # how far after a number its counted noun may be ("4 different cities")
+
+
+@dataclass(frozen=True, slots=True)
+class FactCard:
+    """What one intent states."""
+
+    intent: str
+    kinds: frozenset[str]
+    years: frozenset[str]
+    counted: frozenset[Term]
+    named: frozenset[str]
+    vocabulary: frozenset[Term]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What a question asks."""
+
+    #: For each question word, the kinds of answer it wants (any one will do).
+    asks: tuple[frozenset[str], ...] = ()
+    #: The noun asked about, and whether the knowledge base knows it at all.
+    focus: Term | None = None
+    focus_known: bool = True
+    #: Whether the focus is a person or an office ("who was the *minister*?").
+    focus_is_person: bool = False
+    #: What it counts ("how many *companies*"), when it counts something.
+    counted: Term | None = None
+    #: People, places and organisations it names (concepts).
+    named: frozenset[str] = frozenset()
+    years: frozenset[str] = frozenset()
+
+    @property
+    def wants(self) -> frozenset[str]:
+        """Every kind of answer it could be after."""
+        return frozenset().union(*self.asks)
+
+
+class Facts:
+    """The fact cards of a knowledge base, and the reader of question frames."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        lexicon = catalog.lexicon
+        self.lexicon = lexicon
+        self.languages: dict[str, Language] = {lang.code: lang for lang in catalog.languages}
+        foreign = foreign_names(catalog)
+        cues = Cues.of(catalog.languages)
+        self.analyzers = {
+            code: Analyzer(language, lexicon, foreign, cues, max_terms=60)
+            for code, language in self.languages.items()
+        }
+        self.questions = dict(lexicon.questions)
+        #: What a count of money or time counts ("how many *billion* dollars", "kaç *yıl*").
+        self.counting_concepts = frozenset({"money", "billion", "million", "year"})
+        vocabulary: dict[str, set[Term]] = {i.id: set() for i in catalog.intents}
+        named: dict[str, set[str]] = {i.id: set() for i in catalog.intents}
+        for intent in catalog.intents:
+            for code, analyzer in self.analyzers.items():
+                for text in (*intent.phrases[code], intent.title[code], intent.answer[code]):
+                    for found in analyzer.terms(tokenize(text), learn=True):
+                        vocabulary[intent.id].add(found.term)
+                for concept in lexicon.concepts_in(tokenize(intent.answer[code])):
+                    if lexicon.kinds_of(concept) & ENTITY_KINDS:
+                        named[intent.id].add(concept)
+                for phrase in intent.phrases[code]:
+                    for concept in lexicon.concepts_in(tokenize(phrase)):
+                        if lexicon.kinds_of(concept) & ENTITY_KINDS:
+                            named[intent.id].add(concept)
+        self.known: frozenset[Term] = frozenset().union(*vocabulary.values())
+        self.cards = {
+            intent.id: FactCard(
+                intent=intent.id,
+                kinds=intent.answer_kinds,
+                years=self._years(intent.id),
+                counted=self._counted(intent.id),
+                named=frozenset(named[intent.id]),
+                vocabulary=frozenset(vocabulary[intent.id]),
+            )
+            for intent in catalog.intents
+        }
+
+    def card(self, intent_id: str) -> FactCard:
+        return self.cards[intent_id]
+
+    # -- cards --------------------------------------------------------------------
+
+    def _years(self, intent_id: str) -> frozenset[str]:
+        intent = self.catalog.intent(intent_id)
+        years: set[str] = set()
+        for name in _placeholders(intent.templates):
+            value = self.catalog.values.get(name)
+            if value is None:
+                continue
+            data = dict(value.data)
+            for key in ("year", "date", "until", "month"):
+                if key in data:
+                    item = data[key]
+                    years.add(str(item if key == "year" else item.year))
+        for text in intent.answer.values():
+            years.update(t.word for t in tokenize(text) if _YEAR.match(t.word))
+        return frozenset(years)
+
+    def _counted(self, intent_id: str) -> frozenset[Term]:
+        """The nouns an intent's numbers count: "About {students} *students*"."""
+        intent = self.catalog.intent(intent_id)
+        counted: set[Term] = set()
+        for code, template in intent.templates.items():
+            for _, name, _, _ in string.Formatter().parse(template):
+                if name is None:
+                    continue
+                value = self.catalog.values.get(name)
+                if value is None or value.kind != "number":
+                    continue
+                after = template.split("{" + name + "}", 1)[1]
+                tokens = tokenize(after)[:_COUNTED_WORDS]
+                counted.update(f.term for f in self.analyzers[code].terms(tokens))
+        return frozenset(counted)
+
+    # -- frames -------------------------------------------------------------------
+
+    def frame(self, text: str, lang: str) -> Frame:
+        """What ``text`` (in ``lang``) asks."""
+        analyzer = self.analyzers.get(lang) or next(iter(self.analyzers.values()))
+        language = analyzer.language
+        tokens = tokenize(text)
+        if not tokens:
+            return Frame()
+        found = analyzer.terms(tokens)
+        concepts = [f.term.text for f in found if f.term.kind == "concept"]
+        asks = tuple(
+            self.questions[c]
+            for n, c in enumerate(concepts)
+            if c in self.questions and not self._of_degree(concepts, n)
+        )
+        named = frozenset(c for c in concepts if self.lexicon.kinds_of(c) & ENTITY_KINDS)
+        years = frozenset(t.word for t in tokens if _YEAR.match(t.word))
+        focus = self._focus(tokens, language, analyzer)
+        counted = self._counted_in(tokens, language, analyzer)
+        focus_term = focus.term if focus is not None else None
+        return Frame(
+            asks=asks,
+            focus=focus_term,
+            focus_known=focus is None or self._known(focus, analyzer),
+            focus_is_person=focus_term is not None
+            and focus_term.kind == "concept"
+            and bool(self.lexicon.kinds_of(focus_term.text) & PERSON_KINDS),
+            counted=counted,
+            named=named,
+            years=years,
+        )
+
+    def _of_degree(self, concepts: list[str], n: int) -> bool:
+        """ "How much" before a quality asks a degree ("ne kadar önemli"), not an amount."""
+        return n + 1 < len(concepts) and "quality" in self.lexicon.kinds_of(concepts[n + 1])
+
+    def _known(self, found: Found, analyzer: Analyzer) -> bool:
+        term = found.term
+        if term in self.known or term.kind == "concept":
+            return True
+        corrected = analyzer.correct(found.word)
+        return corrected is not None and (corrected == STOPWORD or corrected in self.known)
+
+    def _focus(
+        self, tokens: Sequence[Token], language: Language, analyzer: Analyzer
+    ) -> Found | None:
+        words = [t.word for t in tokens]
+        stop = analyzer.stopwords
+        for i, word in enumerate(words):
+            form = self.lexicon.match(tokens, i)
+            if form is not None and len(form.words) > 1 and form.concept in self.questions:
+                return None  # "which year", "hangi ülke": the question word says it all
+            if word in language.focus_after:
+                j = i + 1
+                if word != "which" and word != "hangi":
+                    # "what is the fee": only after a verb "to be" is the next noun asked about.
+                    if j >= len(words) or words[j] not in language.copulas:
+                        continue
+                    j += 1
+                while j < len(words) and words[j] in stop:
+                    j += 1
+                run = []
+                while (
+                    j < len(words) and words[j] not in stop and words[j] not in language.focus_after
+                ):
+                    run.append(j)
+                    j += 1
+                if run:
+                    head = run[0] if language.focus_noun_first else run[-1]
+                    return self._term_at(tokens, head, analyzer)
+            if word in language.focus_before and i > 0:
+                j = i - 1
+                while j >= 0 and words[j] in stop:
+                    j -= 1
+                if (
+                    j >= 0
+                    and tokens[j].word.endswith(language.possessive_endings)
+                    and not tokens[j].suffix
+                ):
+                    return self._term_at(tokens, j, analyzer)
+        return None
+
+    def _counted_in(
+        self, tokens: Sequence[Token], language: Language, analyzer: Analyzer
+    ) -> Term | None:
+        words = [t.word for t in tokens]
+        for cue in language.count_before:
+            at = _find(words, cue.split())
+            if at is not None and at < len(words):
+                found = self._term_at(tokens, at, analyzer)
+                return None if found is None else self._count_term(found)
+        for cue in language.count_after:
+            if cue in words and words.index(cue) > 0:
+                found = self._term_at(tokens, words.index(cue) - 1, analyzer)
+                return None if found is None else self._count_term(found)
+        return None
+
+    def _count_term(self, found: Found) -> Term | None:
+        """The counted noun, unless it counts money or years ("how many billion dollars")."""
+        term = found.term
+        if term.kind == "concept" and term.text in self.counting_concepts:
+            return None
+        if term.kind in ("foreign", "unknown") or term.is_number:
+            return None
+        return term
+
+    def _term_at(self, tokens: Sequence[Token], index: int, analyzer: Analyzer) -> Found | None:
+        """The term of the word at ``index`` (a concept that spans it, or its stem)."""
+        for found in analyzer.terms(tokens[index:]):
+            return found
+        return None
+
+
+def _placeholders(templates: dict[str, str]) -> set[str]:
+    names: set[str] = set()
+    for template in templates.values():
+        names.update(f for _, f, _, _ in string.Formatter().parse(template) if f)
+    return names
+
+
+def _find(words: list[str], cue: list[str]) -> int | None:
+    """The index just after the first occurrence of ``cue`` in ``words``."""
+    for i in range(len(words) - len(cue) + 1):
+        if words[i : i + len(cue)] == cue:
+            return i + len(cue)
+    return None
