@@ -19,6 +19,7 @@ from bot.dialogue.policy import Policy, decide
 from bot.dialogue.verify import REASONS, Reason, Verifier
 from bot.kb import Catalog, Intent, bundled_dir, load_catalog
 from bot.lang import N_, Language, LanguageDetector, Translator, clean_input, tokenize
+from bot.lang.clauses import clauses
 from bot.match import Match, Ranker, TermRanker, Weights
 from bot.match.facts import Facts, Frame
 
@@ -158,7 +159,54 @@ class Engine:
         question = clean_input(text) if isinstance(text, str) else ""
         detected = self.detect_language(question)
         language = lang if lang in self.languages else (detected or self.default_lang)
-        return self.decide(question, language, self.ranker.rank(question))
+        part, ranking = self.read(question, language)
+        return self.decide(question, language, ranking, self.frame(part, language))
+
+    def read(self, question: str, lang: str, context: str = "") -> tuple[str, list[Match]]:
+        """The part of a message that holds its question, and its ranking.
+
+        A long message is split into clauses (:mod:`bot.lang.clauses`); each
+        is ranked on its own, and the one that makes the best answer wins: a
+        clause asked as a question (a question mark, "I'd like to know...")
+        before one that is not; then an answer the verifier accepts, a partial
+        one, small talk; then the higher score.
+        """
+        whole = self.ranker.rank(question, context=context)
+        parts = clauses(question, list(self.languages.values()))
+        if not parts:
+            return question, whole
+        best = (
+            self._merit(question, lang, whole, question.rstrip().endswith("?")),
+            question,
+            whole,
+        )
+        for part in parts:
+            ranking = self.ranker.rank(part.text, context=context)
+            merit = self._merit(part.text, lang, ranking, part.asked)
+            if merit > best[0]:
+                best = (merit, part.text, ranking)
+        return best[1], best[2]
+
+    def _merit(
+        self, text: str, lang: str, ranking: Sequence[Match], asked: bool
+    ) -> tuple[bool, int, float]:
+        if not ranking or ranking[0].score < self.policy.threshold:
+            return (asked, 0, ranking[0].score if ranking else 0.0)
+        top = ranking[0]
+        if self._intents[top.intent].is_smalltalk:
+            return (asked, 1, top.score)
+        frame = self.frame(text, lang)
+        if (
+            self.verifier is not None
+            and frame is not None
+            and self.verifier.check(frame, top.intent)
+        ):
+            return (asked, 2, top.score)
+        return (asked, 3, top.score)
+
+    def opposite(self, intent_id: str) -> str | None:
+        """The intent about the same flow the other way round ("vice versa"), if any."""
+        return self.verifier.facts.opposite(intent_id) if self.verifier is not None else None
 
     def frame(self, text: str, lang: str) -> Frame | None:
         """What ``text`` asks (``None`` when the engine does not verify)."""
@@ -202,9 +250,14 @@ class Engine:
                         alternative.intent, question, lang, alternative.score, tuple(ranking)
                     )
             if not answering:
-                top = decision.intents[0]
-                reason = self.verifier.check(frame, top) or "other"
-                return self.partial(top, reason, question, lang, decision.score, tuple(ranking))
+                about = self._about(frame, ranking)
+                if about is None:
+                    guess = decision.intents[0]
+                    return self.decline(question, lang, decision.score, guess, tuple(ranking))
+                reason = self.verifier.check(frame, about.intent) or "other"
+                return self.partial(
+                    about.intent, reason, question, lang, about.score, tuple(ranking)
+                )
             if decision.verdict == "clarify" and len(answering) == 1:
                 score = next(m.score for m in ranking if m.intent == answering[0])
                 return self.reply(answering[0], question, lang, score, tuple(ranking))
@@ -256,6 +309,16 @@ class Engine:
             if match.score < max(self.policy.threshold, top - ALTERNATIVE_WINDOW):
                 return None
             if self.verifier.check(frame, match.intent) is None:
+                return match
+        return None
+
+    def _about(self, frame: Frame, ranking: Sequence[Match]) -> Match | None:
+        """The intent a partial answer speaks from: one about what the question names."""
+        assert self.verifier is not None
+        for match in ranking:
+            if match.score < self.policy.guess_floor:
+                return None
+            if self.verifier.names_all(frame, match.intent):
                 return match
         return None
 

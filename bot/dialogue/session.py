@@ -19,6 +19,8 @@ from rapidfuzz import fuzz
 from bot.dialogue.answer import Answer, Choice
 from bot.dialogue.engine import Engine
 from bot.lang import N_, clean_input, fold, tokenize
+from bot.match import Match
+from bot.match.facts import Frame
 
 __all__ = ["MissRecorder", "Session"]
 
@@ -41,6 +43,9 @@ SOURCE = N_("My last answer comes from this part of the source document:")
 LANGUAGE_SET = N_("I will answer in {language} from now on.")
 UNKNOWN_COMMAND = N_("I don't know that command. Try /help.")
 LANG_USAGE = N_("Use /lang en or /lang tr.")
+PICK_NUMBER = N_("Please pick a number from 1 to {count}.")
+#: At most this many offered questions are remembered for a pick by number.
+MAX_OFFERED = 30
 
 
 class MissRecorder(Protocol):
@@ -78,6 +83,7 @@ class Session:
         self._next = frozenset().union(*(lang.next_words for lang in languages))
         self._previous = frozenset().union(*(lang.previous_words for lang in languages))
         self._follow_up = frozenset().union(*(lang.follow_up_words for lang in languages))
+        self._flip = tuple(phrase for lang in languages for phrase in lang.flip_phrases)
         self._state: dict[str, Any] = _valid_state(state, engine)
 
     @property
@@ -108,6 +114,9 @@ class Session:
             return self.set_language(switched, question)
         detected = self.engine.detect_language(question)
         lang = detected or self.lang
+        if len(tokens) == 1 and tokens[0].isdigit() and self._state.get("offered"):
+            # A number picks what was offered, and never changes the language.
+            return self._remember(self._pick(int(tokens[0]), question))
         picked = self._picked_choice(question, tokens)
         if picked is not None:
             return self._remember(self.engine.reply(picked, question, lang))
@@ -174,7 +183,8 @@ class Session:
 
     def _answer(self, question: str, tokens: list[str], lang: str) -> Answer:
         engine = self.engine
-        ranking = engine.rank(question)
+        part, ranking = engine.read(question, lang)
+        frame = engine.frame(part, lang)
         context = self._context()
         if context is not None and tokens:
             last_intent, last_question = context
@@ -183,16 +193,62 @@ class Session:
                 neighbour = self._neighbour(last_intent, step)
                 if neighbour is not None:
                     return engine.reply(neighbour, question, lang)
+            if self._flipped(question, tokens):
+                opposite = engine.opposite(last_intent)
+                if opposite is not None:
+                    return engine.reply(opposite, question, lang)
+            if (
+                frame is not None
+                and frame.asks
+                and not frame.has_content
+                and not engine.intent(last_intent).is_smalltalk
+            ):
+                # "where?", "ne zaman?": too short to stand alone, so it asks
+                # about the current topic, never about the whole catalogue.
+                return self._about_topic(question, lang, last_intent, last_question, frame)
             top = ranking[0].score if ranking else 0.0
             elliptic = len(tokens) <= 4 or tokens[0] in self._follow_up
             if top < engine.threshold or elliptic:
                 with_context = engine.rank(question, context=last_question)
                 if with_context and with_context[0].score > top:
                     ranking = with_context
-        answer = engine.decide(question, lang, ranking)
-        if answer.kind in ("decline", "clarify") and self.misses is not None:
+        answer = engine.decide(question, lang, ranking, frame)
+        if answer.kind in ("decline", "clarify", "partial") and self.misses is not None:
             self.misses.record(answer)
         return answer
+
+    def _about_topic(
+        self, question: str, lang: str, last_intent: str, last_question: str, frame: Frame
+    ) -> Answer:
+        """A bare follow-up, read against the intents near the last one only."""
+        engine = self.engine
+        near = self._nearby(last_intent)
+        ranking = [
+            m
+            for m in engine.rank(question, context=last_question, limit=len(engine.intents))
+            if m.intent in near
+        ]
+        answer = engine.decide(question, lang, ranking[:5], frame)
+        if answer.kind == "answer":
+            return answer
+        # Nothing near answers it: say so about the last answer itself.
+        return engine.decide(question, lang, [Match(last_intent, 100.0, lang)], frame)
+
+    def _nearby(self, intent_id: str) -> set[str]:
+        intent = self.engine.intent(intent_id)
+        near = {i.id for i in self.engine.intents if i.topic == intent.topic}
+        near.update(intent.related)
+        if intent.follows:
+            near.add(intent.follows)
+        near.update(i.id for i in self.engine.intents if i.follows == intent_id)
+        return near
+
+    def _flipped(self, question: str, tokens: list[str]) -> bool:
+        """ "vice versa", "peki tersi?": the last question the other way round."""
+        if len(tokens) > 6:
+            return False
+        folded = fold(question)
+        return any(phrase in folded for phrase in self._flip)
 
     def _step(self, tokens: list[str]) -> int | None:
         """+1 for "and the one after that?", -1 for "the one before?", else None."""
@@ -203,6 +259,14 @@ class Session:
         if any(t in self._previous for t in tokens):
             return -1
         return None
+
+    def _pick(self, number: int, question: str) -> Answer:
+        offered: list[str] = self._state["offered"]
+        if 1 <= number <= len(offered):
+            return self.engine.reply(offered[number - 1], question, self.lang)
+        text = self.engine.gettext(PICK_NUMBER, self.lang).format(count=len(offered))
+        answer = self._info(question, text)
+        return replace(answer, suggestions=tuple(self.engine.choice(i, self.lang) for i in offered))
 
     def _neighbour(self, intent_id: str, step: int) -> str | None:
         if step > 0:
@@ -232,12 +296,7 @@ class Session:
 
     def _picked_choice(self, question: str, tokens: list[str]) -> str | None:
         choices: list[str] = self._state.get("choices", [])
-        if not choices:
-            return None
-        if len(tokens) == 1 and tokens[0].isdigit():
-            number = int(tokens[0])
-            if 1 <= number <= len(choices):
-                return choices[number - 1]
+        if not choices or (len(tokens) == 1 and tokens[0].isdigit()):
             return None
         folded = fold(question).strip(" ?.!")
         score, best = max(
@@ -262,6 +321,7 @@ class Session:
         state = self._state
         state["turn"] = int(state.get("turn", 0)) + 1
         state["choices"] = [c.intent for c in answer.choices]
+        state["offered"] = [c.intent for c in answer.offered][:MAX_OFFERED]
         if answer.intent is not None:
             state["intent"] = answer.intent
             state["question"] = answer.question[:300]
@@ -292,4 +352,7 @@ def _valid_state(state: Mapping[str, Any] | None, engine: Engine) -> dict[str, A
     choices = state.get("choices")
     if isinstance(choices, list):
         clean["choices"] = [c for c in choices if c in known][:5]
+    offered = state.get("offered")
+    if isinstance(offered, list):
+        clean["offered"] = [c for c in offered if c in known][:MAX_OFFERED]
     return clean

@@ -63,6 +63,12 @@ class Verifier:
             return "other"
         return None
 
+    def names_all(self, frame: Frame, intent_id: str) -> bool:
+        """Whether the intent names everything the question names (it is about the same things)."""
+        return intent_id not in self._smalltalk and frame.named <= _named(
+            self.facts.card(intent_id)
+        )
+
     def _counts(self, card: FactCard, counted: Term) -> bool:
         """Whether the intent counts that: the same noun, or one of its kind (students are people)."""
         if counted in card.counted:

@@ -64,6 +64,8 @@ class Language:
     #: "and the one after that?" / "the one before?"
     next_words: frozenset[str] = frozenset()
     previous_words: frozenset[str] = frozenset()
+    #: "vice versa", "tam tersi": the previous question with its direction reversed.
+    flip_phrases: tuple[str, ...] = ()
     #: Words that open a follow-up ("and", "what about", "peki").
     follow_up_words: frozenset[str] = frozenset()
     #: Question words followed by what is asked about: "which *sectors*", "what is the *fee*".
@@ -83,6 +85,10 @@ class Language:
     count_after: tuple[str, ...] = ()
     #: Words that introduce a question inside a longer message ("I'd like to know", "merak ediyorum").
     question_leads: tuple[str, ...] = ()
+    #: How a clause about the writer starts ("I'm a student", "my teacher..."): context, not a question.
+    context_leads: tuple[str, ...] = ()
+    #: Endings of a Turkish-style first-person predicate ("öğrenci*yim*"): context too.
+    context_endings: tuple[str, ...] = ()
     #: The dash between the ends of a date range.
     range_dash: str = "–"
     _stemmer: object | None = field(init=False, repr=False, compare=False, default=None)

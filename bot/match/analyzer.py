@@ -114,6 +114,10 @@ class Analyzer:
         """
         return self._terms(tokens, learn, self.stopwords) or self._terms(tokens, learn, frozenset())
 
+    def content_terms(self, tokens: Sequence[Token]) -> list[Found]:
+        """The terms of a text without its stop-words, even when nothing is left."""
+        return self._terms(tokens, False, self.stopwords)
+
     def _terms(
         self, tokens: Sequence[Token], learn: bool, stopwords: frozenset[str]
     ) -> list[Found]:

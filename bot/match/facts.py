@@ -35,6 +35,7 @@ ENTITY_KINDS = frozenset({"person", "place", "organisation"})
 PERSON_KINDS = frozenset({"person", "office"})
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _COUNTED_WORDS = 3  # how far after a number its counted noun may be ("4 different cities")
+_SAME_FLOW = 0.3  # the share of concepts two intents must share to be one flow's two directions
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,8 @@ class Frame:
     #: People, places and organisations it names (concepts).
     named: frozenset[str] = frozenset()
     years: frozenset[str] = frozenset()
+    #: Whether it says anything beyond question words and politeness ("where?", "ne zaman?").
+    has_content: bool = True
 
     @property
     def wants(self) -> frozenset[str]:
@@ -96,14 +99,16 @@ class Facts:
                 for text in (*intent.phrases[code], intent.title[code], intent.answer[code]):
                     for found in analyzer.terms(tokenize(text), learn=True):
                         vocabulary[intent.id].add(found.term)
-                for concept in lexicon.concepts_in(tokenize(intent.answer[code])):
-                    if lexicon.kinds_of(concept) & ENTITY_KINDS:
-                        named[intent.id].add(concept)
-                for phrase in intent.phrases[code]:
-                    for concept in lexicon.concepts_in(tokenize(phrase)):
-                        if lexicon.kinds_of(concept) & ENTITY_KINDS:
-                            named[intent.id].add(concept)
+                for text in (intent.answer[code], *intent.phrases[code]):
+                    named[intent.id].update(
+                        c for c in lexicon.concepts_in(tokenize(text)) if self._names(c)
+                    )
         self.known: frozenset[Term] = frozenset().union(*vocabulary.values())
+        self._directions = {
+            intent.id: self._direction(intent.id)
+            for intent in catalog.intents
+            if not intent.is_smalltalk
+        }
         self.cards = {
             intent.id: FactCard(
                 intent=intent.id,
@@ -118,6 +123,54 @@ class Facts:
 
     def card(self, intent_id: str) -> FactCard:
         return self.cards[intent_id]
+
+    def opposite(self, intent_id: str) -> str | None:
+        """The intent about the same flow the other way round (exports -> imports), if any.
+
+        Each intent's direction is read from its phrases: which country is
+        the source and which the target, most often. The opposite has the
+        reverse direction and shares the most concepts with it.
+        """
+        direction = self._directions.get(intent_id)
+        if not direction:
+            return None
+        flipped = {
+            country: ("dst" if role == "src" else "src") for country, role in direction.items()
+        }
+        topic = self.catalog.intent(intent_id).topic
+        best: tuple[float, str] | None = None
+        for other, theirs in self._directions.items():
+            if other == intent_id or theirs != flipped:
+                continue
+            if self.catalog.intent(other).topic != topic:
+                continue
+            shared = self._overlap(intent_id, other)
+            if best is None or shared > best[0]:
+                best = (shared, other)
+        return best[1] if best and best[0] >= _SAME_FLOW else None
+
+    def _overlap(self, a: str, b: str) -> float:
+        """How much two intents speak of the same things (Jaccard over their concepts)."""
+        ignore = set(self.lexicon.roles) | set(self.questions) | set(self.lexicon.chatter)
+        first = {t.text for t in self.cards[a].vocabulary if t.kind == "concept"} - ignore
+        second = {t.text for t in self.cards[b].vocabulary if t.kind == "concept"} - ignore
+        return len(first & second) / len(first | second) if first | second else 0.0
+
+    def _direction(self, intent_id: str) -> dict[str, str]:
+        votes: dict[tuple[str, str], int] = {}
+        intent = self.catalog.intent(intent_id)
+        for code, analyzer in self.analyzers.items():
+            for phrase in intent.phrases[code]:
+                for found in analyzer.terms(tokenize(phrase)):
+                    if found.role is not None and found.term.text in self.lexicon.roles:
+                        key = (found.term.text, found.role)
+                        votes[key] = votes.get(key, 0) + 1
+        direction: dict[str, str] = {}
+        for country in self.lexicon.roles:
+            src, dst = votes.get((country, "src"), 0), votes.get((country, "dst"), 0)
+            if max(src, dst) >= 2 and max(src, dst) >= 2 * min(src, dst):
+                direction[country] = "src" if src > dst else "dst"
+        return direction
 
     # -- cards --------------------------------------------------------------------
 
@@ -164,12 +217,18 @@ class Facts:
             return Frame()
         found = analyzer.terms(tokens)
         concepts = [f.term.text for f in found if f.term.kind == "concept"]
+        bare = frozenset(self.questions) | self.lexicon.chatter
+        content = [
+            f
+            for f in analyzer.content_terms(tokens)
+            if not (f.term.kind == "concept" and f.term.text in bare)
+        ]
         asks = tuple(
             self.questions[c]
             for n, c in enumerate(concepts)
             if c in self.questions and not self._of_degree(concepts, n)
         )
-        named = frozenset(c for c in concepts if self.lexicon.kinds_of(c) & ENTITY_KINDS)
+        named = frozenset(c for c in concepts if self._names(c))
         years = frozenset(t.word for t in tokens if _YEAR.match(t.word))
         focus = self._focus(tokens, language, analyzer)
         counted = self._counted_in(tokens, language, analyzer)
@@ -184,6 +243,13 @@ class Facts:
             counted=counted,
             named=named,
             years=years,
+            has_content=bool(content),
+        )
+
+    def _names(self, concept: str) -> bool:
+        """Whether a concept names something in particular: a person, place, organisation, subject."""
+        return (
+            bool(self.lexicon.kinds_of(concept) & ENTITY_KINDS) or concept in self.lexicon.subjects
         )
 
     def _of_degree(self, concepts: list[str], n: int) -> bool:

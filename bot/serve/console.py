@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from bot.dialogue import Answer, Choice, Engine, MissRecorder, Session
+from bot.dialogue import Answer, Engine, MissRecorder
 from bot.lang import MAX_INPUT_CHARS, N_
 from bot.serve import render
 from bot.serve.conversations import Conversations
@@ -55,7 +55,6 @@ class Console:
     ) -> None:
         self.conversations = Conversations(engine, MemoryStore(), misses=misses)
         self.lang = lang
-        self.offered: tuple[Choice, ...] = ()
 
     @property
     def engine(self) -> Engine:
@@ -66,18 +65,8 @@ class Console:
         text = line.strip()
         if text.lower() in _QUIT:
             return None
-        offered = self.offered
-
-        def run(session: Session) -> Answer:
-            if text.isdigit() and offered and not session.state.get("choices"):
-                number = int(text)
-                if 1 <= number <= len(offered):
-                    return session.choose(offered[number - 1].intent)
-            return session.ask(text)
-
-        turn = self.conversations.turn_now(_CHAT, run, lang=self.lang)
+        turn = self.conversations.turn_now(_CHAT, lambda session: session.ask(text), lang=self.lang)
         assert turn is not None  # no message ids here, so never a repeat
-        self.offered = turn.answer.offered
         return turn.answer
 
     @property

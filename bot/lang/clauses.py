@@ -1,0 +1,97 @@
+"""Finding the question in a long message.
+
+People bury their question: "hi, I'm writing a report for school and my
+teacher wants to know how much Turkey exports to Kazakhstan, thanks!". The
+message is split into sentences and clauses; what follows a lead such as "I'd
+like to know" or "merak ediyorum" is cut out; clauses about the writer
+(self-introductions, reasons) are context, not content. What is left are the
+candidates a question may be, each scored on its own by the engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.lang.base import Language
+from bot.lang.text import fold, tokenize
+
+__all__ = ["Clause", "clauses"]
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|(?<=[!?])(?=\S)")
+_CLAUSE = re.compile(r"\s*[,:()\u2013\u2014]\s*|\s+-\s+")
+#: Shorter messages are read whole.
+MIN_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """A part of a message that may be its question."""
+
+    text: str
+    #: Whether it ends with a question mark or followed a question lead.
+    asked: bool
+    #: Its sentence's position in the message.
+    sentence: int
+
+
+def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
+    """The parts of a long message that may be its question, in order ([] for a short one).
+
+    Each sentence and each of its clauses is a candidate, and the two of
+    them around every comma ("how much did Turkey invest, and where?"),
+    with leads cut off and clauses about the writer dropped.
+    """
+    if len(tokenize(text)) < MIN_WORDS:
+        return []
+    leads = sorted(
+        {lead for lang in languages for lead in lang.question_leads}, key=len, reverse=True
+    )
+    context = tuple(lead for lang in languages for lead in lang.context_leads)
+    endings = tuple(ending for lang in languages for ending in lang.context_endings)
+    found: dict[str, Clause] = {}
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    for number, sentence in enumerate(sentences):
+        parts = [p for p in _CLAUSE.split(sentence) if p and p.strip()]
+        pieces = [*parts, *(f"{a} {b}" for a, b in itertools.pairwise(parts))]
+        if len(parts) > 1:
+            pieces.append(sentence)
+        asked_sentence = sentence.rstrip().endswith("?")
+        for piece in pieces:
+            body, led = _after_lead(piece, leads)
+            if not tokenize(body) or _about_the_writer(body, context, endings):
+                continue
+            asked = led or asked_sentence or body.rstrip().endswith("?")
+            found.setdefault(body, Clause(body, asked, number))
+    return list(found.values())
+
+
+def _after_lead(text: str, leads: Sequence[str]) -> tuple[str, bool]:
+    """The part after "I'd like to know", "merak ediyorum"... (and whether there was one)."""
+    folded = fold(text)
+    for lead in leads:
+        at = _word_find(folded, lead)
+        if at >= 0:
+            rest = text[at + len(lead) :].strip(" ,:;-")
+            if len(tokenize(rest)) >= 2:
+                return rest, True
+            before = text[:at].strip(" ,:;-")  # Turkish puts it last: "..., merak ediyorum"
+            if len(tokenize(before)) >= 2:
+                return before, True
+    return text, False
+
+
+def _word_find(folded: str, lead: str) -> int:
+    match = re.search(rf"(?<!\w){re.escape(lead.strip())}(?!\w)", folded)
+    return match.start() if match is not None else -1
+
+
+def _about_the_writer(text: str, leads: Sequence[str], endings: tuple[str, ...]) -> bool:
+    folded = fold(text).strip()
+    if any(folded.startswith(lead) for lead in leads):
+        return True
+    words = [t.word for t in tokenize(text)]
+    # "Öğrenciyim", "araştırma yapıyorum": a clause ending on the writer.
+    return bool(endings) and len(words) <= 4 and words[-1].endswith(endings) and "?" not in text
