@@ -10,7 +10,7 @@ conversations live in :class:`bot.Session`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,18 @@ CLARIFY = N_("Did you mean one of these?")
 PARTIAL = N_("What it does say on this:")
 #: How far under the proposed intent another may be and still answer instead of it.
 ALTERNATIVE_WINDOW = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The part of a message read as its question, with its ranking and frame."""
+
+    text: str
+    ranking: list[Match]
+    frame: Frame | None
+    #: How good an answer it makes (see :meth:`Engine.read`).
+    merit: tuple[bool, int, float]
+
 
 #: Builds a ranker for a catalogue (``Engine.load(ranker=FuzzyRanker)``).
 RankerFactory = Callable[[Catalog], Ranker]
@@ -159,11 +171,11 @@ class Engine:
         question = clean_input(text) if isinstance(text, str) else ""
         detected = self.detect_language(question)
         language = lang if lang in self.languages else (detected or self.default_lang)
-        part, ranking = self.read(question, language)
-        return self.decide(question, language, ranking, self.frame(part, language))
+        reading = self.read(question, language)
+        return self.decide(question, language, reading.ranking, reading.frame)
 
-    def read(self, question: str, lang: str, context: str = "") -> tuple[str, list[Match]]:
-        """The part of a message that holds its question, and its ranking.
+    def read(self, question: str, lang: str, context: str = "") -> Reading:
+        """The part of a message that holds its question, its ranking and its frame.
 
         A long message is split into clauses (:mod:`bot.lang.clauses`); each
         is ranked on its own, and the one that makes the best answer wins: a
@@ -171,38 +183,30 @@ class Engine:
         before one that is not; then an answer the verifier accepts, a partial
         one, small talk; then the higher score.
         """
-        whole = self.ranker.rank(question, context=context)
-        parts = clauses(question, list(self.languages.values()))
-        if not parts:
-            return question, whole
-        best = (
-            self._merit(question, lang, whole, question.rstrip().endswith("?")),
-            question,
-            whole,
-        )
-        for part in parts:
-            ranking = self.ranker.rank(part.text, context=context)
-            merit = self._merit(part.text, lang, ranking, part.asked)
-            if merit > best[0]:
-                best = (merit, part.text, ranking)
-        return best[1], best[2]
+        best = self._reading(question, lang, context, question.rstrip().endswith("?"))
+        for part in clauses(question, list(self.languages.values())):
+            if part.text == question:
+                continue
+            reading = self._reading(part.text, lang, context, part.asked)
+            if reading.merit > best.merit:
+                best = reading
+        return best
 
-    def _merit(
-        self, text: str, lang: str, ranking: Sequence[Match], asked: bool
-    ) -> tuple[bool, int, float]:
+    def _reading(self, text: str, lang: str, context: str, asked: bool) -> Reading:
+        ranking = self.ranker.rank(text, context=context)
+        frame = self.frame(text, lang)
         if not ranking or ranking[0].score < self.policy.threshold:
-            return (asked, 0, ranking[0].score if ranking else 0.0)
+            return Reading(text, ranking, frame, (asked, 0, ranking[0].score if ranking else 0.0))
         top = ranking[0]
         if self._intents[top.intent].is_smalltalk:
-            return (asked, 1, top.score)
-        frame = self.frame(text, lang)
+            return Reading(text, ranking, frame, (asked, 1, top.score))
         if (
             self.verifier is not None
             and frame is not None
             and self.verifier.check(frame, top.intent)
         ):
-            return (asked, 2, top.score)
-        return (asked, 3, top.score)
+            return Reading(text, ranking, frame, (asked, 2, top.score))
+        return Reading(text, ranking, frame, (asked, 3, top.score))
 
     def opposite(self, intent_id: str) -> str | None:
         """The intent about the same flow the other way round ("vice versa"), if any."""

@@ -114,9 +114,12 @@ class Session:
             return self.set_language(switched, question)
         detected = self.engine.detect_language(question)
         lang = detected or self.lang
-        if len(tokens) == 1 and tokens[0].isdigit() and self._state.get("offered"):
-            # A number picks what was offered, and never changes the language.
-            return self._remember(self._pick(int(tokens[0]), question))
+        if len(tokens) == 1 and tokens[0].isdigit() and len(tokens[0]) <= 2:
+            # A number picks what was offered, and never changes the language;
+            # on its own it is not a question ("5" is no visit on 5 February).
+            if self._state.get("offered"):
+                return self._remember(self._pick(int(tokens[0]), question))
+            return self._remember(self.engine.decline(question, self.lang, 0.0, None))
         picked = self._picked_choice(question, tokens)
         if picked is not None:
             return self._remember(self.engine.reply(picked, question, lang))
@@ -183,8 +186,8 @@ class Session:
 
     def _answer(self, question: str, tokens: list[str], lang: str) -> Answer:
         engine = self.engine
-        part, ranking = engine.read(question, lang)
-        frame = engine.frame(part, lang)
+        reading = engine.read(question, lang)
+        ranking, frame = reading.ranking, reading.frame
         context = self._context()
         if context is not None and tokens:
             last_intent, last_question = context

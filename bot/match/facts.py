@@ -203,7 +203,11 @@ class Facts:
                     continue
                 after = template.split("{" + name + "}", 1)[1]
                 tokens = tokenize(after)[:_COUNTED_WORDS]
-                counted.update(f.term for f in self.analyzers[code].terms(tokens))
+                terms = [f.term for f in self.analyzers[code].terms(tokens)]
+                # The noun counted: the first concept ("4 different *cities*"), else the next word.
+                noun = next((t for t in terms if t.kind == "concept"), terms[0] if terms else None)
+                if noun is not None:
+                    counted.add(noun)
         return frozenset(counted)
 
     # -- frames -------------------------------------------------------------------
@@ -215,14 +219,12 @@ class Facts:
         tokens = tokenize(text)
         if not tokens:
             return Frame()
-        found = analyzer.terms(tokens)
-        concepts = [f.term.text for f in found if f.term.kind == "concept"]
+        found = analyzer.content_terms(tokens)
         bare = frozenset(self.questions) | self.lexicon.chatter
-        content = [
-            f
-            for f in analyzer.content_terms(tokens)
-            if not (f.term.kind == "concept" and f.term.text in bare)
-        ]
+        content = [f for f in found if not (f.term.kind == "concept" and f.term.text in bare)]
+        if not found:  # all stop-words: read them as words
+            found = analyzer.terms(tokens)
+        concepts = [f.term.text for f in found if f.term.kind == "concept"]
         asks = tuple(
             self.questions[c]
             for n, c in enumerate(concepts)
@@ -274,8 +276,9 @@ class Facts:
                 return None  # "which year", "hangi ülke": the question word says it all
             if word in language.focus_after:
                 j = i + 1
-                if word != "which" and word != "hangi":
-                    # "what is the fee": only after a verb "to be" is the next noun asked about.
+                if word not in ("which", "hangi") and tokens[i].suffix not in language.copulas:
+                    # "what is the fee", "what's the fee": only after a verb "to be"
+                    # is the next noun the one asked about.
                     if j >= len(words) or words[j] not in language.copulas:
                         continue
                     j += 1
