@@ -50,6 +50,7 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
         {lead for lang in languages for lead in lang.question_leads}, key=len, reverse=True
     )
     context = tuple(lead for lang in languages for lead in lang.context_leads)
+    asking = frozenset().union(*(lang.question_words for lang in languages))
     endings = tuple(ending for lang in languages for ending in lang.context_endings)
     found: dict[str, Clause] = {}
     sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
@@ -63,7 +64,12 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
             body, led = _after_lead(piece, leads)
             if not tokenize(body) or _about_the_writer(body, context, endings):
                 continue
-            asked = led or asked_sentence or body.rstrip().endswith("?")
+            asked = (
+                led
+                or asked_sentence
+                or body.rstrip().endswith("?")
+                or any(t.word in asking for t in tokenize(body))
+            )
             found.setdefault(body, Clause(body, asked, number))
     return list(found.values())
 

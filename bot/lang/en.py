@@ -85,6 +85,7 @@ LANGUAGE = English(
         "it's for",
         "this is for",
     ),
+    question_words=frozenset("what whats when where who whom whose which why how".split()),
     question_leads=(
         "i want to know",
         "i would like to know",
