@@ -254,3 +254,29 @@ def test_a_bare_follow_up_stays_on_the_topic(engine: Engine) -> None:
     session = Session(engine)
     session.ask("How many students study at the Yesevi university?")
     assert session.ask("hello").intent == "smalltalk.greeting"  # politeness is not a follow-up
+
+
+def test_two_questions_in_one_message_get_both_answers_in_order(engine: Engine) -> None:
+    answer = engine.answer(
+        "How much has Turkey invested in Kazakhstan, and where does Turkey rank in energy?"
+    )
+    assert [p.intent for p in answer.parts] == ["investment.turkish", "investment.ranking"]
+    assert answer.intent == "investment.turkish"
+    assert answer.text == f"{answer.parts[0].text}\n\n{answer.parts[1].text}"
+    assert [p["intent"] for p in answer.to_dict()["parts"]] == [
+        "investment.turkish",
+        "investment.ranking",
+    ]
+    session = Session(engine)
+    assert len(session.ask("When was the YDSK set up? And when was its first meeting?").parts) == 2
+
+
+def test_one_question_with_a_lead_in_is_one_answer(engine: Engine) -> None:
+    answer = engine.answer("hi! quick question: how are turkey and kazakhstan getting along?")
+    assert answer.intent == "relations.overview" and not answer.parts
+
+
+def test_how_much_is_the_x_asks_about_x(engine: Engine) -> None:
+    answer = engine.answer("how much is tuition at the yesevi university?")
+    assert answer.intent is None
+    assert engine.answer("how much is the bilateral trade volume?").intent == "trade.volume"

@@ -63,6 +63,8 @@ class Answer:
     #: Whether ``source`` is what was asked for (``/source``), to be shown.
     show_source: bool = False
     best_guess: str | None = None
+    #: Two questions in one message: each one's answer (``text`` joins them, ``intent`` is the first's).
+    parts: tuple[Answer, ...] = ()
     ranking: tuple[Match, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -89,4 +91,6 @@ class Answer:
         }
         if self.topics:
             data["topics"] = [g.to_dict() for g in self.topics]
+        if self.parts:
+            data["parts"] = [p.to_dict() for p in self.parts]
         return data

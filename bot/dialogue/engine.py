@@ -34,6 +34,9 @@ DECLINE = N_(
 EMPTY = N_("Please type a question about Turkey–Kazakhstan relations.")
 CLARIFY = N_("Did you mean one of these?")
 PARTIAL = N_("What it does say on this:")
+_ANSWERED = 3  # a reading's merit: an answer the verifier accepts
+#: A second question in a message is answered only this far above the threshold.
+SECOND_QUESTION_MARGIN = 10.0
 #: How far under the proposed intent another may be and still answer instead of it.
 ALTERNATIVE_WINDOW = 15.0
 
@@ -47,6 +50,8 @@ class Reading:
     frame: Frame | None
     #: How good an answer it makes (see :meth:`Engine.read`).
     merit: tuple[bool, int, float]
+    #: A second question in the same message, answered after this one.
+    also: tuple[Reading, ...] = ()
 
 
 #: Builds a ranker for a catalogue (``Engine.load(ranker=FuzzyRanker)``).
@@ -171,8 +176,22 @@ class Engine:
         question = clean_input(text) if isinstance(text, str) else ""
         detected = self.detect_language(question)
         language = lang if lang in self.languages else (detected or self.default_lang)
-        reading = self.read(question, language)
-        return self.decide(question, language, reading.ranking, reading.frame)
+        return self.respond(question, language, self.read(question, language))
+
+    def respond(self, question: str, lang: str, reading: Reading) -> Answer:
+        """The answer to a message as read: one answer, or two for two questions in it."""
+        answer = self.decide(question, lang, reading.ranking, reading.frame)
+        if not reading.also or answer.kind != "answer":
+            return answer
+        second = self.decide(question, lang, reading.also[0].ranking, reading.also[0].frame)
+        if second.kind != "answer" or second.intent == answer.intent:
+            return answer
+        return replace(
+            answer,
+            text=f"{answer.text}\n\n{second.text}",
+            parts=(answer, second),
+            source=(*answer.source, *second.source),
+        )
 
     def read(self, question: str, lang: str, context: str = "") -> Reading:
         """The part of a message that holds its question, its ranking and its frame.
@@ -181,16 +200,35 @@ class Engine:
         is ranked on its own, and the one that makes the best answer wins: a
         clause asked as a question (a question mark, "I'd like to know...")
         before one that is not; then an answer the verifier accepts, a partial
-        one, small talk; then the higher score.
+        one, small talk; then the higher score. Another clause that asks a
+        second question the knowledge base answers rides along in ``also``
+        ("how much did they invest, and where does Turkey rank in energy?").
         """
         best = self._reading(question, lang, context, question.rstrip().endswith("?"))
+        readings = []
         for part in clauses(question, list(self.languages.values())):
             if part.text == question:
                 continue
             reading = self._reading(part.text, lang, context, part.asked)
+            readings.append(reading)
             if reading.merit > best.merit:
                 best = reading
-        return best
+        if best.merit[:2] != (True, _ANSWERED):
+            return best
+        seconds = [
+            r
+            for r in readings
+            if r.merit[:2] == (True, _ANSWERED)
+            and r.merit[2] >= self.policy.threshold + SECOND_QUESTION_MARGIN
+            and r.ranking[0].intent != best.ranking[0].intent
+            and r.text not in best.text
+            and best.text not in r.text
+        ]
+        if not seconds:
+            return best
+        second = max(seconds, key=lambda r: r.merit)
+        first, then = sorted((best, second), key=lambda r: question.find(r.text))
+        return replace(first, also=(then,))
 
     def _reading(self, text: str, lang: str, context: str, asked: bool) -> Reading:
         ranking = self.ranker.rank(text, context=context)
@@ -206,7 +244,7 @@ class Engine:
             and self.verifier.check(frame, top.intent)
         ):
             return Reading(text, ranking, frame, (asked, 2, top.score))
-        return Reading(text, ranking, frame, (asked, 3, top.score))
+        return Reading(text, ranking, frame, (asked, _ANSWERED, top.score))
 
     def opposite(self, intent_id: str) -> str | None:
         """The intent about the same flow the other way round ("vice versa"), if any."""

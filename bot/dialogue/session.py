@@ -215,7 +215,10 @@ class Session:
                 with_context = engine.rank(question, context=last_question)
                 if with_context and with_context[0].score > top:
                     ranking = with_context
-        answer = engine.decide(question, lang, ranking, frame)
+        if ranking is reading.ranking:
+            answer = engine.respond(question, lang, reading)
+        else:
+            answer = engine.decide(question, lang, ranking, frame)
         if answer.kind in ("decline", "clarify", "partial") and self.misses is not None:
             self.misses.record(answer)
         return answer

@@ -83,6 +83,8 @@ class Language:
     count_before: tuple[str, ...] = ()
     #: ...and after it ("öğrenci *sayısı*").
     count_after: tuple[str, ...] = ()
+    #: Words that join two questions ("how much ... *and* where ...").
+    conjunctions: frozenset[str] = frozenset()
     #: Words that make a clause a question ("what", "hangi", the particle "mi").
     question_words: frozenset[str] = frozenset()
     #: Words that introduce a question inside a longer message ("I'd like to know", "merak ediyorum").

@@ -54,24 +54,39 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     endings = tuple(ending for lang in languages for ending in lang.context_endings)
     found: dict[str, Clause] = {}
     sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    joined = _joined_questions(languages)
     for number, sentence in enumerate(sentences):
         parts = [p for p in _CLAUSE.split(sentence) if p and p.strip()]
+        if joined is not None:
+            parts = [q for p in parts for q in joined.split(p) if q and q.strip()]
         pieces = [*parts, *(f"{a} {b}" for a, b in itertools.pairwise(parts))]
         if len(parts) > 1:
             pieces.append(sentence)
-        asked_sentence = sentence.rstrip().endswith("?")
+        # A sentence's question mark makes it, and its last clause, a question.
+        asked_pieces = {sentence, parts[-1]} if sentence.rstrip().endswith("?") else set()
         for piece in pieces:
             body, led = _after_lead(piece, leads)
             if not tokenize(body) or _about_the_writer(body, context, endings):
                 continue
             asked = (
                 led
-                or asked_sentence
+                or piece in asked_pieces
                 or body.rstrip().endswith("?")
                 or any(t.word in asking for t in tokenize(body))
             )
             found.setdefault(body, Clause(body, asked, number))
     return list(found.values())
+
+
+def _joined_questions(languages: Sequence[Language]) -> re.Pattern[str] | None:
+    """Where one question ends and another begins: "...invest *and where* does..."."""
+    conjunctions = {c for lang in languages for c in lang.conjunctions}
+    asking = {w for lang in languages for w in lang.question_words if len(w) > 2}
+    if not conjunctions or not asking:
+        return None
+    ors = "|".join(sorted(map(re.escape, conjunctions)))
+    words = "|".join(sorted(map(re.escape, asking)))
+    return re.compile(rf"\s+(?:{ors})\s+(?=(?:{words})\b)", re.IGNORECASE)
 
 
 def _after_lead(text: str, leads: Sequence[str]) -> tuple[str, bool]:

@@ -54,7 +54,8 @@ LANGUAGE = English(
     ),
     follow_up_words=frozenset("about and how it its one that them they this those what".split()),
     range_dash="–",
-    focus_after=frozenset({"what", "whats", "which", "who", "whose"}),
+    # "how *much* is the fee": "much" before a verb "to be" asks about what follows.
+    focus_after=frozenset({"what", "whats", "which", "who", "whose", "much"}),
     copulas=frozenset({"is", "was", "are", "were", "s", "be", "been"}),
     count_before=("how many", "number of", "count of"),
     context_leads=(
@@ -85,6 +86,7 @@ LANGUAGE = English(
         "it's for",
         "this is for",
     ),
+    conjunctions=frozenset({"and", "also", "plus"}),
     question_words=frozenset("what whats when where who whom whose which why how".split()),
     question_leads=(
         "i want to know",

@@ -77,6 +77,7 @@ LANGUAGE = Turkish(
         "arastiriyorum",
     ),
     context_endings=("yim", "yum", "im", "um"),
+    conjunctions=frozenset({"ve", "ayrica", "peki"}),
     question_words=frozenset(
         "ne neden niye nicin nasil kim kimin kime kac kacinci hangi nerede nereye neresi nedir "
         "mi mu misin musun midir mudur".split()

@@ -272,7 +272,12 @@ class Facts:
         stop = analyzer.stopwords
         for i, word in enumerate(words):
             form = self.lexicon.match(tokens, i)
-            if form is not None and len(form.words) > 1 and form.concept in self.questions:
+            if (
+                word in language.focus_after
+                and form is not None
+                and len(form.words) > 1
+                and form.concept in self.questions
+            ):
                 return None  # "which year", "hangi ülke": the question word says it all
             if word in language.focus_after:
                 j = i + 1
