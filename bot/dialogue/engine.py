@@ -53,6 +53,10 @@ class Reading:
     #: A second question in the same message, answered after this one.
     also: tuple[Reading, ...] = ()
 
+    def frame_in(self, engine: Engine, lang: str) -> Frame | None:
+        """Its frame (read only when it was needed, so read here when it was not yet)."""
+        return self.frame if self.frame is not None else engine.frame(self.text, lang)
+
 
 #: Builds a ranker for a catalogue (``Engine.load(ranker=FuzzyRanker)``).
 RankerFactory = Callable[[Catalog], Ranker]
@@ -180,10 +184,11 @@ class Engine:
 
     def respond(self, question: str, lang: str, reading: Reading) -> Answer:
         """The answer to a message as read: one answer, or two for two questions in it."""
-        answer = self.decide(question, lang, reading.ranking, reading.frame)
+        answer = self.decide(question, lang, reading.ranking, reading.frame_in(self, lang))
         if not reading.also or answer.kind != "answer":
             return answer
-        second = self.decide(question, lang, reading.also[0].ranking, reading.also[0].frame)
+        also = reading.also[0]
+        second = self.decide(question, lang, also.ranking, also.frame_in(self, lang))
         if second.kind != "answer" or second.intent == answer.intent:
             return answer
         return replace(
@@ -232,12 +237,12 @@ class Engine:
 
     def _reading(self, text: str, lang: str, context: str, asked: bool) -> Reading:
         ranking = self.ranker.rank(text, context=context)
-        frame = self.frame(text, lang)
         if not ranking or ranking[0].score < self.policy.threshold:
-            return Reading(text, ranking, frame, (asked, 0, ranking[0].score if ranking else 0.0))
+            return Reading(text, ranking, None, (asked, 0, ranking[0].score if ranking else 0.0))
         top = ranking[0]
         if self._intents[top.intent].is_smalltalk:
-            return Reading(text, ranking, frame, (asked, 1, top.score))
+            return Reading(text, ranking, None, (asked, 1, top.score))
+        frame = self.frame(text, lang)
         if (
             self.verifier is not None
             and frame is not None

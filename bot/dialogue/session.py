@@ -187,7 +187,7 @@ class Session:
     def _answer(self, question: str, tokens: list[str], lang: str) -> Answer:
         engine = self.engine
         reading = engine.read(question, lang)
-        ranking, frame = reading.ranking, reading.frame
+        ranking, frame = reading.ranking, reading.frame_in(engine, lang)
         context = self._context()
         if context is not None and tokens:
             last_intent, last_question = context
