@@ -280,3 +280,25 @@ def test_how_much_is_the_x_asks_about_x(engine: Engine) -> None:
     answer = engine.answer("how much is tuition at the yesevi university?")
     assert answer.intent is None
     assert engine.answer("how much is the bilateral trade volume?").intent == "trade.volume"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much wheat does Turkey import from Kazakhstan?",
+        "Kazakistan'dan buğday ithalatı ne kadar?",
+        "TÜRKPA'nın merkezi nerede?",
+    ],
+)
+def test_a_narrower_scope_than_the_answer_is_not_answered(engine: Engine, question: str) -> None:
+    # One commodity is not the total; a seat the answer never names is not the answer.
+    assert engine.answer(question).intent is None
+
+
+def test_misspelt_and_inflected_words_are_still_known(engine: Engine) -> None:
+    assert engine.answer("how many studnets at ahmet yesevi university").intent == (
+        "education.yesevi"
+    )
+    frame = engine.frame("wheat", "en")
+    assert frame is not None  # "wheat" is not a misspelt "what"
+    assert engine.answer("Kazakistan'ın Türkiye açısından önemi ne?").intent == "relations.partner"

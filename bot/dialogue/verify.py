@@ -50,6 +50,14 @@ class Verifier:
         card = self.facts.card(intent_id)
         if not frame.focus_known:
             return _reason_for(frame.wants)
+        focus = frame.focus
+        if (
+            frame.focus_marked
+            and focus is not None
+            and focus.kind == "word"
+            and focus not in card.vocabulary
+        ):
+            return _reason_for(frame.wants)  # asked about a noun its answer never uses
         if frame.focus_is_person and "person" in frame.wants and "person" not in card.kinds:
             return "person"
         for wanted in frame.asks:

@@ -70,6 +70,8 @@ class Language:
     follow_up_words: frozenset[str] = frozenset()
     #: Question words followed by what is asked about: "which *sectors*", "what is the *fee*".
     focus_after: frozenset[str] = frozenset()
+    #: Those of them that need no verb "to be" before the noun ("which *sectors*").
+    focus_direct: frozenset[str] = frozenset()
     #: Whether the noun asked about comes first after such a word ("hangi *kurum* bünyesinde"),
     #: or last, as English nouns end their phrase ("which Turkish *companies*").
     focus_noun_first: bool = False

@@ -55,7 +55,8 @@ LANGUAGE = English(
     follow_up_words=frozenset("about and how it its one that them they this those what".split()),
     range_dash="–",
     # "how *much* is the fee": "much" before a verb "to be" asks about what follows.
-    focus_after=frozenset({"what", "whats", "which", "who", "whose", "much"}),
+    focus_after=frozenset({"what", "whats", "which", "who", "whose", "much", "many"}),
+    focus_direct=frozenset({"which", "whose", "much", "many"}),
     copulas=frozenset({"is", "was", "are", "were", "s", "be", "been"}),
     count_before=("how many", "number of", "count of"),
     context_leads=(

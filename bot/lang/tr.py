@@ -48,6 +48,7 @@ LANGUAGE = Turkish(
     follow_up_words=frozenset("bu bunu bunun kac o onu onun peki sey seyi ve ya".split()),
     range_dash="-",
     focus_after=frozenset({"hangi"}),
+    focus_direct=frozenset({"hangi"}),
     focus_noun_first=True,
     focus_before=frozenset(
         "ne nedir neydi nelerdir neler kim kimdir kimdi kimler kimlerdir nerede neresi "

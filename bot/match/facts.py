@@ -35,6 +35,10 @@ ENTITY_KINDS = frozenset({"person", "place", "organisation"})
 PERSON_KINDS = frozenset({"person", "office"})
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _COUNTED_WORDS = 3  # how far after a number its counted noun may be ("4 different cities")
+#: A word of an agglutinative language is known when its first letters are:
+#: five for words of seven letters or more, else four ("başkenti" is not "başkan").
+_ROOT_LETTERS = 5
+_LONG_WORD = 7
 _SAME_FLOW = 0.3  # the share of concepts two intents must share to be one flow's two directions
 
 
@@ -59,6 +63,8 @@ class Frame:
     #: The noun asked about, and whether the knowledge base knows it at all.
     focus: Term | None = None
     focus_known: bool = True
+    #: Whether grammar marks the focus as what is asked ("üniversitenin *rektörü* kim").
+    focus_marked: bool = False
     #: Whether the focus is a person or an office ("who was the *minister*?").
     focus_is_person: bool = False
     #: What it counts ("how many *companies*"), when it counts something.
@@ -104,6 +110,13 @@ class Facts:
                         c for c in lexicon.concepts_in(tokenize(text)) if self._names(c)
                     )
         self.known: frozenset[Term] = frozenset().union(*vocabulary.values())
+        surface = {w for analyzer in self.analyzers.values() for w in analyzer.vocabulary}
+        self._roots = frozenset(
+            w[:size]
+            for w in surface
+            for size in (_ROOT_LETTERS - 1, _ROOT_LETTERS)
+            if len(w) >= size
+        )
         self._directions = {
             intent.id: self._direction(intent.id)
             for intent in catalog.intents
@@ -232,13 +245,15 @@ class Facts:
         )
         named = frozenset(c for c in concepts if self._names(c))
         years = frozenset(t.word for t in tokens if _YEAR.match(t.word))
-        focus = self._focus(tokens, language, analyzer)
+        focused = self._focus(tokens, language, analyzer)
+        focus, narrowing, marked = focused if focused is not None else (None, [], False)
         counted = self._counted_in(tokens, language, analyzer)
         focus_term = focus.term if focus is not None else None
         return Frame(
             asks=asks,
             focus=focus_term,
-            focus_known=focus is None or self._known(focus, analyzer),
+            focus_marked=marked,
+            focus_known=focus is None or all(self._known(f, analyzer) for f in (focus, *narrowing)),
             focus_is_person=focus_term is not None
             and focus_term.kind == "concept"
             and bool(self.lexicon.kinds_of(focus_term.text) & PERSON_KINDS),
@@ -259,34 +274,52 @@ class Facts:
         return n + 1 < len(concepts) and "quality" in self.lexicon.kinds_of(concepts[n + 1])
 
     def _known(self, found: Found, analyzer: Analyzer) -> bool:
+        """Whether the knowledge base knows a word (as written, or misspelt, or inflected)."""
         term = found.term
         if term in self.known or term.kind == "concept":
             return True
+        if analyzer.language.glues_case_endings and self._known_root(found.word):
+            return True  # "işlerde": a known root with endings the phrases never used
+        return self._spelt(found, analyzer) is not None
+
+    def _spelt(self, found: Found, analyzer: Analyzer) -> Term | None:
+        """The known term a misspelt word stands for ("studnets"), if any.
+
+        Not a new word one letter away from a stop-word ("wheat" is not "what").
+        """
         corrected = analyzer.correct(found.word)
-        return corrected is not None and (corrected == STOPWORD or corrected in self.known)
+        if (
+            corrected is None
+            or corrected == STOPWORD
+            or corrected.text in analyzer.stopwords
+            or corrected not in self.known
+        ):
+            return None
+        return corrected
+
+    def _known_root(self, word: str) -> bool:
+        size = _ROOT_LETTERS if len(word) >= _LONG_WORD else _ROOT_LETTERS - 1
+        return len(word) > size and word[:size] in self._roots
 
     def _focus(
         self, tokens: Sequence[Token], language: Language, analyzer: Analyzer
-    ) -> Found | None:
+    ) -> tuple[Found, list[Found], bool] | None:
+        """The noun asked about, the words that narrow it ("*wheat* imports"), and
+        whether grammar marks it as the noun asked about (a possessive ending)."""
         words = [t.word for t in tokens]
         stop = analyzer.stopwords
         for i, word in enumerate(words):
-            form = self.lexicon.match(tokens, i)
-            if (
-                word in language.focus_after
-                and form is not None
-                and len(form.words) > 1
-                and form.concept in self.questions
-            ):
-                return None  # "which year", "hangi ülke": the question word says it all
             if word in language.focus_after:
+                form = self.lexicon.match(tokens, i)
+                if form is not None and len(form.words) > 1 and form.concept in self.questions:
+                    return None  # "which year", "hangi ülke": the question word says it all
                 j = i + 1
-                if word not in ("which", "hangi") and tokens[i].suffix not in language.copulas:
-                    # "what is the fee", "what's the fee": only after a verb "to be"
-                    # is the next noun the one asked about.
-                    if j >= len(words) or words[j] not in language.copulas:
-                        continue
-                    j += 1
+                if j < len(words) and words[j] in language.copulas:
+                    j += 1  # "what is the fee": only after a verb "to be" is a noun asked about
+                elif tokens[i].suffix in language.copulas:
+                    pass  # "what's the fee"
+                elif word not in language.focus_direct or j >= len(words) or words[j] in stop:
+                    continue  # "which sectors", "how much wheat": the noun follows at once
                 while j < len(words) and words[j] in stop:
                     j += 1
                 run = []
@@ -295,19 +328,35 @@ class Facts:
                 ):
                     run.append(j)
                     j += 1
-                if run:
-                    head = run[0] if language.focus_noun_first else run[-1]
-                    return self._term_at(tokens, head, analyzer)
+                if not run:
+                    continue
+                head, *rest = run if language.focus_noun_first else run[::-1]
+                found = self._term_at(tokens, head, analyzer)
+                modifiers = [] if language.focus_noun_first else rest
+                narrowing = [m for k in modifiers if (m := self._term_at(tokens, k, analyzer))]
+                return (found, narrowing, False) if found is not None else None
             if word in language.focus_before and i > 0:
                 j = i - 1
                 while j >= 0 and words[j] in stop:
                     j -= 1
                 if (
                     j >= 0
-                    and tokens[j].word.endswith(language.possessive_endings)
+                    and words[j].endswith(language.possessive_endings)
                     and not tokens[j].suffix
                 ):
-                    return self._term_at(tokens, j, analyzer)
+                    found = self._term_at(tokens, j, analyzer)
+                    # "buğday ithalatı": a bare word before the possessed noun narrows it.
+                    before = j - 1
+                    narrowing = []
+                    if (
+                        before >= 0
+                        and words[before] not in stop
+                        and not tokens[before].suffix
+                        and not words[before].endswith(tuple(_case_endings(language)))
+                    ):
+                        modifier = self._term_at(tokens, before, analyzer)
+                        narrowing = [modifier] if modifier is not None else []
+                    return (found, narrowing, True) if found is not None else None
         return None
 
     def _counted_in(
@@ -335,8 +384,16 @@ class Facts:
         return term
 
     def _term_at(self, tokens: Sequence[Token], index: int, analyzer: Analyzer) -> Found | None:
-        """The term of the word at ``index`` (a concept that spans it, or its stem)."""
+        """The term of the word at ``index`` (a concept that spans it, or its stem, spelt right)."""
+        for start in (index - 2, index - 1):
+            form = self.lexicon.match(tokens, start) if start >= 0 else None
+            if form is not None and start + len(form.words) > index:  # "ev *sahipliği*"
+                return Found(Term("concept", form.concept), None, tokens[index].word)
         for found in analyzer.terms(tokens[index:]):
+            if found.term.kind == "word" and found.term not in self.known:
+                corrected = self._spelt(found, analyzer)
+                if corrected is not None:
+                    return found._replace(term=corrected)
             return found
         return None
 
@@ -354,3 +411,8 @@ def _find(words: list[str], cue: list[str]) -> int | None:
         if words[i : i + len(cue)] == cue:
             return i + len(cue)
     return None
+
+
+def _case_endings(language: Language) -> frozenset[str]:
+    """Endings that make a word a postposition or an adverb ("açısından"), not a modifier."""
+    return frozenset(e for e in language.source_endings | language.target_endings if len(e) > 1)
