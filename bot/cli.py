@@ -1,4 +1,4 @@
-"""The command line: ask, console, intents, check, eval, misses, telegram.
+"""The command line: ask, console, intents, check, eval, near-misses, misses, telegram.
 
 Every command reads input defensively: malformed UTF-8 is replaced, huge lines
 are cut, and one bad line never stops a batch. Exactly one answer per input line.
@@ -206,6 +206,16 @@ def cmd_misses(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_near_misses(args: argparse.Namespace) -> int:
+    from bot.kb.yaml import write_yaml
+    from bot.tools.nearmiss import near_misses
+
+    items = list(near_misses(_engine(args)))
+    print("# Near misses made from the knowledge base: every one should be declined or partial.")
+    print(write_yaml(items), end="")
+    return 0
+
+
 def cmd_telegram(args: argparse.Namespace) -> int:
     try:
         from bot.serve.telegram import main as telegram_main
@@ -287,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     misses.add_argument("path", nargs="?", help=f"the log (default: ${MISSES_ENV})")
     misses.add_argument("--limit", type=int, default=20)
     misses.set_defaults(func=cmd_misses)
+
+    near = commands.add_parser(
+        "near-misses",
+        help="questions the knowledge base cannot answer, made from it (YAML for eval)",
+    )
+    near.set_defaults(func=cmd_near_misses)
 
     telegram = commands.add_parser("telegram", help="run the Telegram bot", add_help=False)
     telegram.add_argument("rest", nargs=argparse.REMAINDER)

@@ -28,7 +28,9 @@ def test_a_frame_says_what_is_asked(engine: Engine) -> None:
     fee = engine.frame("what is the tuition fee at the university?", "en")
     assert fee is not None and not fee.focus_known  # the knowledge base never mentions fees
     head = engine.frame("Yesevi üniversitesinin rektörü kimdir?", "tr")
-    assert head is not None and not head.focus_known
+    assert head is not None and head.focus_is_person  # an office: a person named is wanted
+    assert engine.verifier is not None
+    assert engine.verifier.check(head, "education.yesevi") == "person"
     count = engine.frame("how many companies are there?", "en")
     assert count is not None and count.counted == Term("concept", "company")
     money = engine.frame("kaç milyar dolar?", "tr")
@@ -302,3 +304,33 @@ def test_misspelt_and_inflected_words_are_still_known(engine: Engine) -> None:
     frame = engine.frame("wheat", "en")
     assert frame is not None  # "wheat" is not a misspelt "what"
     assert engine.answer("Kazakistan'ın Türkiye açısından önemi ne?").intent == "relations.partner"
+
+
+def test_near_misses_made_from_the_knowledge_base(engine: Engine) -> None:
+    from bot.tools.nearmiss import near_misses
+
+    items = list(near_misses(engine))
+    assert len(items) >= 20 and {i["lang"] for i in items} == {"en", "tr"}
+    assert all(i["intent"] == "decline" and i["kind"] == "generated" for i in items)
+    # What an intent does say of a subject is never generated as a near miss.
+    assert not any(i["q"].startswith("When was the YDSK") for i in items)
+    answered = [i["q"] for i in items if engine.answer(i["q"]).intent is not None]
+    assert len(answered) <= len(items) // 10, answered
+
+
+def test_the_near_misses_command_writes_an_evaluation_file(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "near-misses"], capture_output=True, text=True, check=True
+    )
+    target = tmp_path / "near.yaml"
+    target.write_text(out.stdout, encoding="utf-8")
+    report = subprocess.run(
+        [sys.executable, "-m", "bot", "eval", "--no-loo", str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "questions" in report.stdout

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_FILE_BYTES", "Mapping", "YamlError", "read_yaml"]
+__all__ = ["MAX_FILE_BYTES", "Mapping", "YamlError", "read_yaml", "write_yaml"]
 
 #: Larger files are refused before parsing.
 MAX_FILE_BYTES = 2_000_000
@@ -125,3 +125,8 @@ def read_yaml(path: Path) -> Any:
         raise YamlError(f"invalid YAML: {exc.__class__.__name__}: {exc}") from None
     finally:
         loader.dispose()
+
+
+def write_yaml(data: Any) -> str:
+    """Plain data as YAML text (the safe dumper: no Python tags), Turkish letters kept."""
+    return str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=200))

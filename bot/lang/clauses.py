@@ -66,8 +66,9 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
         asked_pieces = {sentence, parts[-1]} if sentence.rstrip().endswith("?") else set()
         for piece in pieces:
             body, led = _after_lead(piece, leads)
-            if not tokenize(body) or _about_the_writer(body, context, endings):
-                continue
+            words = [t.word for t in tokenize(body)]
+            if sum(w not in asking for w in words) < 2 or _about_the_writer(body, context, endings):
+                continue  # "hey, where": too little to be a question of its own
             asked = (
                 led
                 or piece in asked_pieces

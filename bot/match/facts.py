@@ -125,7 +125,7 @@ class Facts:
         self.cards = {
             intent.id: FactCard(
                 intent=intent.id,
-                kinds=intent.answer_kinds,
+                kinds=intent.answer_kinds | self._places(intent.id),
                 years=self._years(intent.id),
                 counted=self._counted(intent.id),
                 named=frozenset(named[intent.id]),
@@ -186,6 +186,19 @@ class Facts:
         return direction
 
     # -- cards --------------------------------------------------------------------
+
+    def _places(self, intent_id: str) -> frozenset[str]:
+        """A country its answer puts something in ("a visit *to Turkey*") is a place.
+
+        A country that acts ("Kazakhstan played a role") is not: "where" is not
+        answered by it.
+        """
+        intent = self.catalog.intent(intent_id)
+        for code, analyzer in self.analyzers.items():
+            for found in analyzer.terms(tokenize(intent.answer[code])):
+                if found.role == "dst" and found.term.text in self.lexicon.roles:
+                    return frozenset({"place"})
+        return frozenset()
 
     def _years(self, intent_id: str) -> frozenset[str]:
         intent = self.catalog.intent(intent_id)

@@ -54,7 +54,7 @@ class Index:
         self.analyzer = Analyzer(language, catalog.lexicon, foreign, cues, weights.max_terms)
         lexicon = catalog.lexicon
         self.intent_ids = [intent.id for intent in catalog.intents]
-        self.intent_kinds = [intent.answer_kinds for intent in catalog.intents]
+        self.intent_kinds = [set(intent.answer_kinds) for intent in catalog.intents]
         self.questions = {Term("concept", c): kinds for c, kinds in lexicon.questions.items()}
         raw: list[tuple[int, list[Found], str, bool]] = []
         for number, intent in enumerate(catalog.intents):
@@ -82,6 +82,10 @@ class Index:
         self.subjects = frozenset(Term("concept", c) for c in lexicon.subjects)
         subject_ids = frozenset(self.ids[t] for t in self.subjects if t in self.ids)
         self.smalltalk = {n for n, intent in enumerate(catalog.intents) if intent.is_smalltalk}
+        # A country the answer puts something in ("a visit to Turkey") is a place.
+        for number, found, _, is_answer in raw:
+            if is_answer and any(f.role == "dst" and f.term in self.entities for f in found):
+                self.intent_kinds[number].add("place")
         # A word no intent uses is as specific as a term can be (document frequency 0).
         unseen = math.log((total + 1) / 0.5) + 0.1
         self.unknown_weight = weights.unknown_weight * unseen
@@ -226,7 +230,11 @@ class Index:
         asked = [self.questions[t] for t in query if t in self.questions and t in own]
         factor = {
             intent: foreign
-            * (1.0 if all(k & self.intent_kinds[intent] for k in asked) else w.question_mismatch)
+            * (
+                1.0
+                if intent in self.smalltalk or all(k & self.intent_kinds[intent] for k in asked)
+                else w.question_mismatch
+            )
             for intent in best
         }
         # Among the best phrases, the one written most like the question wins a
