@@ -38,7 +38,7 @@ def small() -> Engine:
 
 
 def test_clarifications_are_numbered_in_the_console_and_buttons_in_a_chat(small: Engine) -> None:
-    answer = small.answer("trade exports")
+    answer = small.answer("ne kadar")
     assert answer.kind == "clarify" and len(answer.choices) >= 2
     console = render.for_console(answer, small.gettext)
     for number, choice in enumerate(answer.choices, 1):

@@ -334,3 +334,23 @@ def test_the_near_misses_command_writes_an_evaluation_file(tmp_path: Path) -> No
         check=True,
     )
     assert "questions" in report.stdout
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the largest investor in Kazakhstan?",
+        "Kazakistan'daki en büyük yatırımcı kim?",
+        "What agreements were signed at the first YDSK meeting?",
+    ],
+)
+def test_what_the_answer_never_mentions_is_not_answered(engine: Engine, question: str) -> None:
+    # Who ranks first is not who ranks 17th; agreements are not a meeting's date.
+    assert engine.answer(question).intent is None
+
+
+def test_a_rank_question_about_turkey_is_answered(engine: Engine) -> None:
+    assert engine.answer("Where does Turkey rank among investors?").intent == "investment.ranking"
+    assert engine.answer("hangi kurum bünyesinde kuruldu Türk Akademisi?").intent == (
+        "turkic.academy"
+    )

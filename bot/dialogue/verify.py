@@ -29,6 +29,8 @@ REASONS: dict[Reason, str] = {
     "year": N_("The document says nothing about that year."),
     "other": N_("The document does not say that."),
 }
+#: Kinds of concepts that name a class of things, not one thing: "which *institution*".
+_CLASSES = frozenset({"body", "area", "people", "quality"})
 _TIME = frozenset({"date", "month", "year"})
 _FIGURE = frozenset({"money", "number", "ordinal"})
 
@@ -63,13 +65,22 @@ class Verifier:
         for wanted in frame.asks:
             if not wanted & card.kinds:
                 return _reason_for(wanted)
+        if frame.asks_first and 1 not in card.ranks:
+            return "other"  # who ranks first, answered by who ranks 17th
         if frame.counted is not None and not self._counts(card, frame.counted):
             return "figure"
         if frame.years and not frame.years <= card.years:
             return "year"
         if not frame.named <= _named(card):
             return "other"
+        if not self._general(frame.concepts) <= _named(card):
+            return "other"  # it asks about something its answer and phrases never mention
         return None
+
+    def _general(self, concepts: frozenset[str]) -> frozenset[str]:
+        """The concepts an answer must share, leaving out classes of things ("which institution")."""
+        lexicon = self.facts.lexicon
+        return frozenset(c for c in concepts if not lexicon.kinds_of(c) & _CLASSES)
 
     def names_all(self, frame: Frame, intent_id: str) -> bool:
         """Whether the intent names everything the question names (it is about the same things)."""

@@ -39,7 +39,11 @@ _COUNTED_WORDS = 3  # how far after a number its counted noun may be ("4 differe
 #: five for words of seven letters or more, else four ("başkenti" is not "başkan").
 _ROOT_LETTERS = 5
 _LONG_WORD = 7
-_SAME_FLOW = 0.3  # the share of concepts two intents must share to be one flow's two directions
+_SAME_FLOW = 0.3
+#: The kinds of answer "who" and "which country" want: with a superlative, the one ranked first.
+_WHO_OR_WHICH = frozenset(
+    {"person", "country", "organisation", "place"}
+)  # the share of concepts two intents must share to be one flow's two directions
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class FactCard:
 
     intent: str
     kinds: frozenset[str]
+    #: The ordinals its values give ("17th", "4th").
+    ranks: frozenset[int]
     years: frozenset[str]
     counted: frozenset[Term]
     named: frozenset[str]
@@ -74,6 +80,10 @@ class Frame:
     years: frozenset[str] = frozenset()
     #: Whether it says anything beyond question words and politeness ("where?", "ne zaman?").
     has_content: bool = True
+    #: Whether it asks who or what is first ("who is the *largest* investor?").
+    asks_first: bool = False
+    #: Every concept it names but question words, politeness and the two countries.
+    concepts: frozenset[str] = frozenset()
 
     @property
     def wants(self) -> frozenset[str]:
@@ -126,6 +136,7 @@ class Facts:
             intent.id: FactCard(
                 intent=intent.id,
                 kinds=intent.answer_kinds | self._places(intent.id),
+                ranks=self._ranks(intent.id),
                 years=self._years(intent.id),
                 counted=self._counted(intent.id),
                 named=frozenset(named[intent.id]),
@@ -199,6 +210,15 @@ class Facts:
                 if found.role == "dst" and found.term.text in self.lexicon.roles:
                     return frozenset({"place"})
         return frozenset()
+
+    def _ranks(self, intent_id: str) -> frozenset[int]:
+        intent = self.catalog.intent(intent_id)
+        ranks = set()
+        for name in _placeholders(intent.templates):
+            value = self.catalog.values.get(name)
+            if value is not None and value.kind == "ordinal":
+                ranks.add(int(dict(value.data)["ordinal"]))
+        return frozenset(ranks)
 
     def _years(self, intent_id: str) -> frozenset[str]:
         intent = self.catalog.intent(intent_id)
@@ -274,6 +294,13 @@ class Facts:
             named=named,
             years=years,
             has_content=bool(content),
+            # "Who is the largest investor in Kazakhstan?", but not "where does *Turkey* rank?":
+            # a country that is not where something happens is the one ranked.
+            asks_first=any("superlative" in self.lexicon.kinds_of(c) for c in concepts)
+            and any(k & _WHO_OR_WHICH for k in asks)
+            and not any(f.term.text in self.lexicon.roles and f.role != "dst" for f in found),
+            concepts=frozenset(f.term.text for f in content if f.term.kind == "concept")
+            - self.lexicon.roles,
         )
 
     def _names(self, concept: str) -> bool:
