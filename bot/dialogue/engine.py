@@ -22,6 +22,7 @@ from bot.lang import N_, Language, LanguageDetector, Translator, clean_input, to
 from bot.lang.clauses import clauses
 from bot.match import Match, Ranker, TermRanker, Weights
 from bot.match.facts import Facts, Frame
+from bot.match.foreign import foreign_names
 
 __all__ = ["DECLINE", "EMPTY", "Engine", "RankerFactory"]
 
@@ -109,9 +110,15 @@ class Engine:
         if margin is not None:
             policy = replace(policy, margin=margin)
         self.policy = policy
-        self.ranker: Ranker = ranker if ranker is not None else TermRanker(catalog, weights)
+        foreign = foreign_names(catalog) if ranker is None or verifier is None else None
+        self.ranker: Ranker = (
+            ranker if ranker is not None else TermRanker(catalog, weights, foreign=foreign)
+        )
         #: Checks that a proposed intent answers what was asked (None: trust the ranker).
-        self.verifier = (verifier or Verifier(Facts(catalog))) if verify else None
+        self.verifier: Verifier | None = None
+        if verify:
+            indexes = self.ranker.indexes if isinstance(self.ranker, TermRanker) else None
+            self.verifier = verifier or Verifier(Facts(catalog, foreign, indexes=indexes))
         self._intents: Mapping[str, Intent] = {i.id: i for i in catalog.intents}
         # The first question of each topic: what a decline offers instead.
         leads: dict[str, str] = {}

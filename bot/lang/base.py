@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import Stemmer
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 
 __all__ = ["Language", "Role"]
 
@@ -101,10 +101,6 @@ class Language:
     _ending: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
-        try:
-            Locale.parse(self.code)
-        except (UnknownLocaleError, ValueError):
-            raise ValueError(f"{self.code!r} is not a language Babel knows") from None
         stemmer = Stemmer.Stemmer(self.snowball) if self.snowball else None
         object.__setattr__(self, "_stemmer", stemmer)
         ending = re.compile(f"(?:{self.endings})$") if self.endings else None

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.kb import Catalog
 from bot.lang import Language, Token, tokenize
 from bot.match.analyzer import STOPWORD, Analyzer, Cues
 from bot.match.foreign import foreign_names
+from bot.match.index import Index
 from bot.match.terms import Found, Term
 
 __all__ = ["FactCard", "Facts", "Frame"]
@@ -94,31 +95,55 @@ class Frame:
 class Facts:
     """The fact cards of a knowledge base, and the reader of question frames."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        foreign: dict[tuple[str, ...], str] | None = None,
+        *,
+        indexes: Mapping[str, Index] | None = None,
+    ) -> None:
+        """``indexes`` (a term ranker's) lend their analyzers and readings: no text is read twice."""
         self.catalog = catalog
         lexicon = catalog.lexicon
         self.lexicon = lexicon
         self.languages: dict[str, Language] = {lang.code: lang for lang in catalog.languages}
-        foreign = foreign_names(catalog)
+        foreign = foreign if foreign is not None else foreign_names(catalog)
         cues = Cues.of(catalog.languages)
-        self.analyzers = {
-            code: Analyzer(language, lexicon, foreign, cues, max_terms=60)
-            for code, language in self.languages.items()
-        }
+        self.analyzers = (
+            {code: index.analyzer for code, index in indexes.items()}
+            if indexes is not None
+            else {
+                code: Analyzer(language, lexicon, foreign, cues, max_terms=60)
+                for code, language in self.languages.items()
+            }
+        )
         self.questions = dict(lexicon.questions)
         #: What a count of money or time counts ("how many *billion* dollars", "kaç *yıl*").
         self.counting_concepts = frozenset({"money", "billion", "million", "year"})
         vocabulary: dict[str, set[Term]] = {i.id: set() for i in catalog.intents}
         named: dict[str, set[str]] = {i.id: set() for i in catalog.intents}
+        #: Each intent's phrases and answer as terms, read once: (phrases, answer) per language.
+        self._read: dict[str, list[tuple[list[list[Found]], list[Found]]]] = {}
         for intent in catalog.intents:
+            reads = self._read[intent.id] = []
             for code, analyzer in self.analyzers.items():
-                for text in (*intent.phrases[code], intent.title[code], intent.answer[code]):
-                    for found in analyzer.terms(tokenize(text), learn=True):
-                        vocabulary[intent.id].add(found.term)
-                for text in (intent.answer[code], *intent.phrases[code]):
-                    named[intent.id].update(
-                        c for c in lexicon.concepts_in(tokenize(text)) if self._names(c)
-                    )
+                if indexes is not None:
+                    phrases, answer = indexes[code].read[intent.id]
+                else:
+                    phrases = [
+                        analyzer.terms(tokenize(p), learn=True) for p in intent.phrases[code]
+                    ]
+                    answer = analyzer.terms(tokenize(intent.answer[code]), learn=True)
+                title = analyzer.terms(tokenize(intent.title[code]), learn=True)
+                reads.append((phrases, answer))
+                for found in (*phrases, title, answer):
+                    vocabulary[intent.id].update(f.term for f in found)
+                    if found is not title:
+                        named[intent.id].update(
+                            f.term.text
+                            for f in found
+                            if f.term.kind == "concept" and self._names(f.term.text)
+                        )
         self.known: frozenset[Term] = frozenset().union(*vocabulary.values())
         surface = {w for analyzer in self.analyzers.values() for w in analyzer.vocabulary}
         self._roots = frozenset(
@@ -182,13 +207,11 @@ class Facts:
 
     def _direction(self, intent_id: str) -> dict[str, str]:
         votes: dict[tuple[str, str], int] = {}
-        intent = self.catalog.intent(intent_id)
-        for code, analyzer in self.analyzers.items():
-            for phrase in intent.phrases[code]:
-                for found in analyzer.terms(tokenize(phrase)):
-                    if found.role is not None and found.term.text in self.lexicon.roles:
-                        key = (found.term.text, found.role)
-                        votes[key] = votes.get(key, 0) + 1
+        for phrases, _ in self._read[intent_id]:
+            for found in (f for phrase in phrases for f in phrase):
+                if found.role is not None and found.term.text in self.lexicon.roles:
+                    key = (found.term.text, found.role)
+                    votes[key] = votes.get(key, 0) + 1
         direction: dict[str, str] = {}
         for country in self.lexicon.roles:
             src, dst = votes.get((country, "src"), 0), votes.get((country, "dst"), 0)
@@ -204,11 +227,9 @@ class Facts:
         A country that acts ("Kazakhstan played a role") is not: "where" is not
         answered by it.
         """
-        intent = self.catalog.intent(intent_id)
-        for code, analyzer in self.analyzers.items():
-            for found in analyzer.terms(tokenize(intent.answer[code])):
-                if found.role == "dst" and found.term.text in self.lexicon.roles:
-                    return frozenset({"place"})
+        for _, answer in self._read[intent_id]:
+            if any(f.role == "dst" and f.term.text in self.lexicon.roles for f in answer):
+                return frozenset({"place"})
         return frozenset()
 
     def _ranks(self, intent_id: str) -> frozenset[int]:

@@ -63,6 +63,14 @@ class Index:
                 tokens = tokenize(phrase)
                 found = self.analyzer.terms(tokens, learn=True)
                 raw.append((number, found, " ".join(t.word for t in tokens), is_answer))
+        #: Each intent's phrases and answer as terms (what the fact cards are read from too).
+        self.read: dict[str, tuple[list[list[Found]], list[Found]]] = {
+            intent.id: (
+                [f for n, f, _, answer in raw if n == number and not answer],
+                next(f for n, f, _, answer in raw if n == number and answer),
+            )
+            for number, intent in enumerate(catalog.intents)
+        }
         document_frequency: dict[Term, set[int]] = defaultdict(set)
         for number, found, _, _ in raw:
             for term in _with_roles(found):

@@ -24,10 +24,16 @@ class TermRanker:
     'ydsk.established'
     """
 
-    def __init__(self, catalog: Catalog, weights: Weights | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        weights: Weights | None = None,
+        *,
+        foreign: dict[tuple[str, ...], str] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.weights = weights or Weights()
-        foreign = foreign_names(catalog)
+        foreign = foreign if foreign is not None else foreign_names(catalog)
         cues = Cues.of(catalog.languages)
         self.indexes = {
             language.code: Index(language, catalog, foreign, cues, self.weights)
