@@ -354,3 +354,17 @@ def test_a_rank_question_about_turkey_is_answered(engine: Engine) -> None:
     assert engine.answer("hangi kurum bünyesinde kuruldu Türk Akademisi?").intent == (
         "turkic.academy"
     )
+
+
+def test_the_total_after_exports_and_imports_is_the_trade_volume(engine: Engine) -> None:
+    for turns in (
+        ["How much did Turkey export to Kazakhstan?", "and imports?", "and the total?"],
+        ["Türkiye Kazakistan'a ne kadar ihracat yaptı?", "peki ithalat?", "peki toplam?"],
+    ):
+        session = Session(engine)
+        assert [session.ask(t).intent for t in turns][-1] == "trade.volume"
+
+
+def test_a_bare_topic_word_asks_which_question_was_meant(engine: Engine) -> None:
+    answer = engine.answer("investment")
+    assert answer.kind == "clarify" and len(answer.choices) >= 2

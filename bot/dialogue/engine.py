@@ -36,6 +36,10 @@ EMPTY = N_("Please type a question about Turkey–Kazakhstan relations.")
 CLARIFY = N_("Did you mean one of these?")
 PARTIAL = N_("What it does say on this:")
 _ANSWERED = 3  # a reading's merit: an answer the verifier accepts
+#: A question this short that several intents fit nearly as well gets a clarification...
+BARE_TOPIC_WORDS = 2
+#: ...when they are within this many points.
+BARE_TOPIC_MARGIN = 8.0
 #: A second question in a message is answered only this far above the threshold.
 SECOND_QUESTION_MARGIN = 10.0
 #: How far under the proposed intent another may be and still answer instead of it.
@@ -271,7 +275,13 @@ class Engine:
         return self.ranker.rank(clean_input(text), context=clean_input(context), limit=limit)
 
     def decide(
-        self, question: str, lang: str, ranking: Sequence[Match], frame: Frame | None = None
+        self,
+        question: str,
+        lang: str,
+        ranking: Sequence[Match],
+        frame: Frame | None = None,
+        *,
+        standalone: bool = True,
     ) -> Answer:
         """Turn a ranking into an answer, a clarification question, a partial answer or a decline.
 
@@ -279,6 +289,8 @@ class Engine:
         answers what ``frame`` (by default, ``question``'s) asks. When it does
         not, a close runner-up that does answers instead; failing that, the
         bot says what the document does not say, and what it does say.
+        ``standalone`` is false for a follow-up read in a conversation: a word
+        or two there is not a bare topic to ask about.
         """
         if not tokenize(question):
             return Answer(
@@ -290,7 +302,11 @@ class Engine:
                 kind="empty",
                 suggestions=self.starters(lang),
             )
-        decision = decide(ranking, self.policy)
+        policy = self.policy
+        if standalone and len(tokenize(question)) <= BARE_TOPIC_WORDS:
+            # "investment": a word or two can mean several questions; ask which.
+            policy = replace(policy, margin=max(policy.margin, BARE_TOPIC_MARGIN))
+        decision = decide(ranking, policy)
         if decision.verdict == "decline":
             guess = decision.intents[0] if decision.intents else None
             return self.decline(question, lang, decision.score, guess, tuple(ranking))

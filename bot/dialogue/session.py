@@ -44,6 +44,8 @@ LANGUAGE_SET = N_("I will answer in {language} from now on.")
 UNKNOWN_COMMAND = N_("I don't know that command. Try /help.")
 LANG_USAGE = N_("Use /lang en or /lang tr.")
 PICK_NUMBER = N_("Please pick a number from 1 to {count}.")
+#: How far under a stranger a related intent may score and still win a short follow-up.
+RELATED_MARGIN = 10.0
 #: At most this many offered questions are remembered for a pick by number.
 MAX_OFFERED = 30
 
@@ -215,10 +217,12 @@ class Session:
                 with_context = engine.rank(question, context=last_question)
                 if with_context and with_context[0].score > top:
                     ranking = with_context
+            if elliptic:
+                ranking = self._prefer_related(ranking, last_intent)
         if ranking is reading.ranking:
             answer = engine.respond(question, lang, reading)
         else:
-            answer = engine.decide(question, lang, ranking, frame)
+            answer = engine.decide(question, lang, ranking, frame, standalone=False)
         if answer.kind in ("decline", "clarify", "partial") and self.misses is not None:
             self.misses.record(answer)
         return answer
@@ -239,6 +243,24 @@ class Session:
             return answer
         # Nothing near answers it: say so about the last answer itself.
         return engine.decide(question, lang, [Match(last_intent, 100.0, lang)], frame)
+
+    def _prefer_related(self, ranking: list[Match], last_intent: str) -> list[Match]:
+        """In a short follow-up, an intent the last one lists as related beats close strangers.
+
+        "And the total?" after the imports is the trade volume, not the total investment.
+        """
+        if not ranking:
+            return ranking
+        top = ranking[0]
+        near = {last_intent, *self.engine.intent(last_intent).related}
+        if top.intent in near:
+            return ranking
+        floor = max(self.engine.threshold, top.score - RELATED_MARGIN)
+        for match in ranking[1:]:
+            if match.score >= floor and match.intent in near:
+                # The strangers step aside: the follow-up is about this conversation.
+                return [match, *(m for m in ranking if m is not match and m.intent in near)]
+        return ranking
 
     def _nearby(self, intent_id: str) -> set[str]:
         intent = self.engine.intent(intent_id)
