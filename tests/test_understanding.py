@@ -368,3 +368,10 @@ def test_the_total_after_exports_and_imports_is_the_trade_volume(engine: Engine)
 def test_a_bare_topic_word_asks_which_question_was_meant(engine: Engine) -> None:
     answer = engine.answer("investment")
     assert answer.kind == "clarify" and len(answer.choices) >= 2
+
+
+def test_which_city_is_not_answered_by_a_country(engine: Engine) -> None:
+    assert engine.answer("In which city did the first YDSK meeting take place?").intent is None
+    assert engine.answer("Which city did the Prime Minister visit in 2016?").intent == (
+        "visits.pm_astana_2016"
+    )
