@@ -318,9 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # REMAINDER will not take an option first).
         return cmd_telegram(argparse.Namespace(rest=arguments[1:]))
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command is None:
-        args = parser.parse_args([*(argv or sys.argv[1:]), "console"])
+        args = parser.parse_args([*arguments, "console"])
     try:
         return int(args.func(args))
     except _UsageError as exc:

@@ -1,8 +1,9 @@
 """The dialogue: the engine (one question), the decision policy, sessions (a conversation).
 
-Data flows one way: text -> :class:`Engine` (rank with a ranker, decide with
-the :class:`Policy`) -> :class:`Answer`; a :class:`Session` adds what a
-conversation remembers (language, last answer, offered choices).
+Data flows one way: text -> :class:`Engine` (find the question, rank with a
+ranker, decide with the :class:`Policy`, check with the verifier) ->
+:class:`Answer`; a :class:`Session` adds what a conversation remembers
+(language, last answer, what was offered).
 """
 
 from bot.dialogue.answer import Answer, Choice, Kind, TopicGroup

@@ -1,8 +1,10 @@
 """The answer engine: question in, :class:`Answer` out.
 
-Data flows one way: normalise -> detect the language -> rank intents (the
-:class:`~bot.match.Ranker`) -> decide (the :class:`~bot.dialogue.Policy`:
-answer, ask which one was meant, or decline) -> the answer in the language.
+Data flows one way: normalise -> detect the language -> find the question in
+the message (:mod:`bot.lang.clauses`) -> rank intents (the
+:class:`~bot.match.Ranker`) -> decide (the :class:`~bot.dialogue.Policy`) and
+verify (:mod:`bot.dialogue.verify`): answer, ask which one was meant, say
+what the document does not say, or decline -> the answer in the language.
 The engine does no I/O after loading and keeps no state between questions;
 conversations live in :class:`bot.Session`.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.dialogue.answer import Answer, Choice, TopicGroup
-from bot.dialogue.policy import Policy, decide
+from bot.dialogue.policy import Decision, Policy, decide
 from bot.dialogue.verify import REASONS, Reason, Verifier
 from bot.kb import Catalog, Intent, bundled_dir, load_catalog
 from bot.lang import N_, Language, LanguageDetector, Translator, clean_input, tokenize
@@ -57,6 +59,8 @@ class Reading:
     merit: tuple[bool, int, float]
     #: A second question in the same message, answered after this one.
     also: tuple[Reading, ...] = ()
+    #: Where it starts in the message.
+    start: int = 0
 
     def frame_in(self, engine: Engine, lang: str) -> Frame | None:
         """Its frame (read only when it was needed, so read here when it was not yet)."""
@@ -225,7 +229,7 @@ class Engine:
         for part in clauses(question, list(self.languages.values())):
             if part.text == question:
                 continue
-            reading = self._reading(part.text, lang, context, part.asked)
+            reading = replace(self._reading(part.text, lang, context, part.asked), start=part.start)
             readings.append(reading)
             if reading.merit > best.merit:
                 best = reading
@@ -243,7 +247,7 @@ class Engine:
         if not seconds:
             return best
         second = max(seconds, key=lambda r: r.merit)
-        first, then = sorted((best, second), key=lambda r: question.find(r.text))
+        first, then = sorted((best, second), key=lambda r: r.start)
         return replace(first, also=(then,))
 
     def _reading(self, text: str, lang: str, context: str, asked: bool) -> Reading:
@@ -312,6 +316,14 @@ class Engine:
             return self.decline(question, lang, decision.score, guess, tuple(ranking))
         if self.verifier is not None:
             frame = frame if frame is not None else self.verifier.frame(question, lang)
+            if (
+                standalone
+                and frame.asks
+                and not frame.has_content
+                and not self._smalltalk(decision)
+            ):
+                # "when?", "ne zaman?" with nothing before it: no question to answer yet.
+                return self.decline(question, lang, decision.score, None, tuple(ranking))
             answering = [i for i in decision.intents if self.verifier.check(frame, i) is None]
             if decision.verdict == "answer" and not answering:
                 alternative = self._alternative(frame, ranking)
@@ -370,6 +382,9 @@ class Engine:
             best_guess=intent.id,
             ranking=ranking,
         )
+
+    def _smalltalk(self, decision: Decision) -> bool:
+        return bool(decision.intents) and self._intents[decision.intents[0]].is_smalltalk
 
     def _alternative(self, frame: Frame, ranking: Sequence[Match]) -> Match | None:
         """A runner-up close to the top that does answer the question."""

@@ -1,7 +1,8 @@
 """The decision: from a ranking to answer, clarify or decline. One rule, used everywhere.
 
-The engine decides with it, and the evaluation's threshold x margin sweep
-replays it on the same rankings, so the two can never disagree.
+The engine decides with it (then verifies what it would answer), and the
+evaluation's threshold x margin sweep replays it on the same rankings: the
+sweep shows what the rule alone does, before verification.
 """
 
 from __future__ import annotations

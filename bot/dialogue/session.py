@@ -9,6 +9,7 @@ engine through this class (see :mod:`bot.serve.conversations`).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -109,11 +110,11 @@ class Session:
         """Answer the next turn of the conversation."""
         question = clean_input(text) if isinstance(text, str) else ""
         if question.startswith("/"):
-            return self.command(question)
+            return self._offer(self.command(question))
         tokens = [t.word for t in tokenize(question)]
         switched = self._language_request(tokens)
         if switched is not None:
-            return self.set_language(switched, question)
+            return self._offer(self.set_language(switched, question))
         detected = self.engine.detect_language(question)
         lang = detected or self.lang
         if len(tokens) == 1 and tokens[0].isdigit() and len(tokens[0]) <= 2:
@@ -238,11 +239,12 @@ class Session:
             for m in engine.rank(question, context=last_question, limit=len(engine.intents))
             if m.intent in near
         ]
-        answer = engine.decide(question, lang, ranking[:5], frame)
+        answer = engine.decide(question, lang, ranking[:5], frame, standalone=False)
         if answer.kind == "answer":
             return answer
-        # Nothing near answers it: say so about the last answer itself.
-        return engine.decide(question, lang, [Match(last_intent, 100.0, lang)], frame)
+        # Nothing near answers it: the question is about the last answer itself.
+        last = [Match(last_intent, 100.0, lang)]
+        return engine.decide(question, lang, last, frame, standalone=False)
 
     def _prefer_related(self, ranking: list[Match], last_intent: str) -> list[Match]:
         """In a short follow-up, an intent the last one lists as related beats close strangers.
@@ -345,11 +347,16 @@ class Session:
             suggestions=suggestions,
         )
 
+    def _offer(self, answer: Answer) -> Answer:
+        """Keep what an answer offers, so a number picks from what the user sees now."""
+        self._state["choices"] = [c.intent for c in answer.choices]
+        self._state["offered"] = [c.intent for c in answer.offered][:MAX_OFFERED]
+        return answer
+
     def _remember(self, answer: Answer) -> Answer:
         state = self._state
         state["turn"] = int(state.get("turn", 0)) + 1
-        state["choices"] = [c.intent for c in answer.choices]
-        state["offered"] = [c.intent for c in answer.offered][:MAX_OFFERED]
+        self._offer(answer)
         if answer.intent is not None:
             state["intent"] = answer.intent
             state["question"] = answer.question[:300]
@@ -365,22 +372,23 @@ def _valid_state(state: Mapping[str, Any] | None, engine: Engine) -> dict[str, A
     clean: dict[str, Any] = {"lang": engine.default_lang, "turn": 0, "choices": []}
     if not isinstance(state, Mapping):
         return clean
-    if state.get("lang") in engine.languages:
-        clean["lang"] = state["lang"]
+    lang = state.get("lang")
+    if isinstance(lang, str) and lang in engine.languages:
+        clean["lang"] = lang
     known = {i.id for i in engine.intents}
-    if state.get("intent") in known:
-        clean["intent"] = state["intent"]
+    intent = state.get("intent")
+    if isinstance(intent, str) and intent in known:
+        clean["intent"] = intent
         clean["question"] = str(state.get("question", ""))[:300]
         time_value = state.get("time")
-        clean["time"] = float(time_value) if isinstance(time_value, int | float) else 0.0
+        finite = isinstance(time_value, int | float) and math.isfinite(time_value)
+        clean["time"] = float(time_value) if finite and time_value is not None else 0.0
     for key in ("turn", "turns_since"):
         value = state.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 53:
             clean[key] = value
-    choices = state.get("choices")
-    if isinstance(choices, list):
-        clean["choices"] = [c for c in choices if c in known][:5]
-    offered = state.get("offered")
-    if isinstance(offered, list):
-        clean["offered"] = [c for c in offered if c in known][:MAX_OFFERED]
+    for key, limit in (("choices", 5), ("offered", MAX_OFFERED)):
+        items = state.get(key)
+        if isinstance(items, list):
+            clean[key] = [c for c in items if isinstance(c, str) and c in known][:limit]
     return clean

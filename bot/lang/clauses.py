@@ -24,6 +24,10 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|(?<=[!?])(?=\S)")
 _CLAUSE = re.compile(r"\s*[,:()\u2013\u2014]\s*|\s+-\s+")
 #: Shorter messages are read whole.
 MIN_WORDS = 6
+#: A message is read this far for its question, into at most this many clauses: the cost of
+#: a message stays bounded whatever arrives.
+MAX_MESSAGE_CHARS = 1200
+MAX_CLAUSES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +37,8 @@ class Clause:
     text: str
     #: Whether it ends with a question mark or followed a question lead.
     asked: bool
-    #: Its sentence's position in the message.
-    sentence: int
+    #: Where it starts in the message (two questions are answered in this order).
+    start: int
 
 
 def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
@@ -44,6 +48,7 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     them around every comma ("how much did Turkey invest, and where?"),
     with leads cut off and clauses about the writer dropped.
     """
+    text = text[:MAX_MESSAGE_CHARS]
     if len(tokenize(text)) < MIN_WORDS:
         return []
     leads = sorted(
@@ -55,7 +60,7 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     found: dict[str, Clause] = {}
     sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
     joined = _joined_questions(languages)
-    for number, sentence in enumerate(sentences):
+    for sentence in sentences:
         parts = [p for p in _CLAUSE.split(sentence) if p and p.strip()]
         if joined is not None:
             parts = [q for p in parts for q in joined.split(p) if q and q.strip()]
@@ -75,7 +80,10 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
                 or body.rstrip().endswith("?")
                 or any(t.word in asking for t in tokenize(body))
             )
-            found.setdefault(body, Clause(body, asked, number))
+            start = text.find(body.split()[0]) if body.split() else -1
+            found.setdefault(body, Clause(body, asked, start))
+            if len(found) >= MAX_CLAUSES:
+                return list(found.values())
     return list(found.values())
 
 
@@ -92,22 +100,31 @@ def _joined_questions(languages: Sequence[Language]) -> re.Pattern[str] | None:
 
 def _after_lead(text: str, leads: Sequence[str]) -> tuple[str, bool]:
     """The part after "I'd like to know", "merak ediyorum"... (and whether there was one)."""
-    folded = fold(text)
+    folded, origin = _folded_with_origin(text)
     for lead in leads:
-        at = _word_find(folded, lead)
-        if at >= 0:
-            rest = text[at + len(lead) :].strip(" ,:;-")
-            if len(tokenize(rest)) >= 2:
-                return rest, True
-            before = text[:at].strip(" ,:;-")  # Turkish puts it last: "..., merak ediyorum"
-            if len(tokenize(before)) >= 2:
-                return before, True
+        match = re.search(rf"(?<!\w){re.escape(lead.strip())}(?!\w)", folded)
+        if match is None:
+            continue
+        # Positions in the folded text, mapped back to the message as written.
+        start, end = origin[match.start()], origin[match.end() - 1] + 1
+        rest = text[end:].strip(" ,:;-")
+        if len(tokenize(rest)) >= 2:
+            return rest, True
+        before = text[:start].strip(" ,:;-")  # Turkish puts it last: "..., merak ediyorum"
+        if len(tokenize(before)) >= 2:
+            return before, True
     return text, False
 
 
-def _word_find(folded: str, lead: str) -> int:
-    match = re.search(rf"(?<!\w){re.escape(lead.strip())}(?!\w)", folded)
-    return match.start() if match is not None else -1
+def _folded_with_origin(text: str) -> tuple[str, list[int]]:
+    """:func:`fold` of ``text`` and, for each folded character, where it came from."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for at, char in enumerate(text):
+        piece = fold(char)
+        folded.append(piece)
+        origin.extend([at] * len(piece))
+    return "".join(folded), origin
 
 
 def _about_the_writer(text: str, leads: Sequence[str], endings: tuple[str, ...]) -> bool:

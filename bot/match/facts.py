@@ -134,7 +134,8 @@ class Facts:
                         analyzer.terms(tokenize(p), learn=True) for p in intent.phrases[code]
                     ]
                     answer = analyzer.terms(tokenize(intent.answer[code]), learn=True)
-                title = analyzer.terms(tokenize(intent.title[code]), learn=True)
+                # A title is read without teaching the ranker's analyzer new words.
+                title = analyzer.terms(tokenize(intent.title[code]), learn=indexes is None)
                 reads.append((phrases, answer))
                 for found in (*phrases, title, answer):
                     vocabulary[intent.id].update(f.term for f in found)
@@ -262,13 +263,12 @@ class Facts:
         intent = self.catalog.intent(intent_id)
         counted: set[Term] = set()
         for code, template in intent.templates.items():
-            for _, name, _, _ in string.Formatter().parse(template):
-                if name is None:
-                    continue
-                value = self.catalog.values.get(name)
+            parts = list(string.Formatter().parse(template))
+            for n, (_, name, _, _) in enumerate(parts):
+                value = self.catalog.values.get(name) if name else None
                 if value is None or value.kind != "number":
                     continue
-                after = template.split("{" + name + "}", 1)[1]
+                after = "".join(literal for literal, *_ in parts[n + 1 :])
                 tokens = tokenize(after)[:_COUNTED_WORDS]
                 terms = [f.term for f in self.analyzers[code].terms(tokens)]
                 # The noun counted: the first concept ("4 different *cities*"), else the next word.
@@ -308,9 +308,13 @@ class Facts:
             focus=focus_term,
             focus_marked=marked,
             focus_known=focus is None or all(self._known(f, analyzer) for f in (focus, *narrowing)),
-            focus_is_person=focus_term is not None
-            and focus_term.kind == "concept"
-            and bool(self.lexicon.kinds_of(focus_term.text) & PERSON_KINDS),
+            # "who was the *minister*", "who *chairs* it": an office wants a person named.
+            focus_is_person=(
+                focus_term is not None
+                and focus_term.kind == "concept"
+                and bool(self.lexicon.kinds_of(focus_term.text) & PERSON_KINDS)
+            )
+            or any(self.lexicon.kinds_of(c) & {"office"} for c in concepts),
             counted=counted,
             named=named,
             years=years,

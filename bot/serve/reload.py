@@ -105,6 +105,13 @@ class Reloader:
                     "\n".join(f"  {p}" for p in exc.problems),
                 )
                 return False
+            except Exception:  # a fault the checks missed must not take answering down
+                self._fingerprint = fingerprint
+                log.exception(
+                    "knowledge base in %s not reloaded, the previous one keeps serving",
+                    self.directory,
+                )
+                return False
             self._engine = engine
             self._fingerprint = fingerprint
             self.generation += 1

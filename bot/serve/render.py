@@ -27,11 +27,14 @@ def for_console(answer: Answer, gettext: Gettext, *, related: bool = True) -> st
     ``related``: list an answer's related questions too (a terminal has room;
     a script reading a pipe wants the answer alone).
     """
-    lines = [answer.text, *_topics(answer), *_quotes(answer)]
+    lines = [answer.text, *_topics(answer, numbered=True), *_quotes(answer)]
     if answer.kind == "clarify":
         lines += _numbered(answer.choices, "")
-    elif answer.kind == "decline":
-        lines += [gettext(TRY_ASKING, answer.lang), *_numbered(answer.suggestions, "  ")]
+    elif answer.kind in ("decline", "partial", "empty") or (
+        answer.kind == "info" and answer.suggestions
+    ):
+        if answer.suggestions:
+            lines += [gettext(TRY_ASKING, answer.lang), *_numbered(answer.suggestions, "  ")]
     elif answer.kind == "answer" and related and answer.suggestions:
         lines += ["", gettext(RELATED, answer.lang), *_numbered(answer.suggestions, "  ")]
     return "\n".join(lines)
@@ -54,11 +57,15 @@ def one_line(text: str) -> str:
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def _topics(answer: Answer) -> list[str]:
+def _topics(answer: Answer, *, numbered: bool = False) -> list[str]:
+    """The topics and their questions (numbered on through the groups, where a number picks)."""
     lines: list[str] = []
+    number = 0
     for group in answer.topics:
         lines.append(f"\n{group.title}")
-        lines += [f"• {c.text}" for c in group.choices]
+        for choice in group.choices:
+            number += 1
+            lines.append(f"  {number}. {choice.text}" if numbered else f"• {choice.text}")
     return lines
 
 

@@ -65,8 +65,8 @@ def _surface(engine: Engine, concept: str, lang: str) -> str | None:
     """How the knowledge base writes a concept in a language: in a title if it can, else a phrase.
 
     Neighbouring forms of the concept make one name ("Hoca Ahmet Yesevi
-    University"); the longest name wins; a Turkish case ending after an
-    apostrophe is cut ("TÜRKPA'nın" -> "TÜRKPA").
+    University"); the name of most words wins, the shortest of those; a
+    Turkish case ending after an apostrophe is cut ("TÜRKPA'nın" -> "TÜRKPA").
     """
     lexicon = engine.catalog.lexicon
     for texts in (
