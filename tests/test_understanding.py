@@ -438,3 +438,9 @@ def test_a_placeholder_with_a_format_spec_loads(kb: Path) -> None:
     except CatalogError:
         return  # refused with the loader's own error: fine too
     assert engine.answer("how many students study at the university").intent is not None
+
+
+def test_pleasantries_are_never_clarified(engine: Engine) -> None:
+    for text in ("görüşürüz, iyi günler", "bye, take care", "teşekkürler, sağ ol"):
+        answer = engine.answer(text)
+        assert answer.kind == "answer" and answer.intent.startswith("smalltalk."), text  # type: ignore[union-attr]

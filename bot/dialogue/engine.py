@@ -307,10 +307,16 @@ class Engine:
                 suggestions=self.starters(lang),
             )
         policy = self.policy
-        if standalone and len(tokenize(question)) <= BARE_TOPIC_WORDS:
+        top_is_chat = bool(ranking) and self._intents[ranking[0].intent].is_smalltalk
+        if standalone and not top_is_chat and len(tokenize(question)) <= BARE_TOPIC_WORDS:
             # "investment": a word or two can mean several questions; ask which.
             policy = replace(policy, margin=max(policy.margin, BARE_TOPIC_MARGIN))
         decision = decide(ranking, policy)
+        if decision.verdict == "clarify" and all(
+            self._intents[i].is_smalltalk for i in decision.intents
+        ):
+            # "Görüşürüz, iyi günler": no one needs to be asked which pleasantry they meant.
+            decision = replace(decision, verdict="answer", intents=decision.intents[:1])
         if decision.verdict == "decline":
             guess = decision.intents[0] if decision.intents else None
             return self.decline(question, lang, decision.score, guess, tuple(ranking))
