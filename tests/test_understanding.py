@@ -444,3 +444,12 @@ def test_pleasantries_are_never_clarified(engine: Engine) -> None:
     for text in ("görüşürüz, iyi günler", "bye, take care", "teşekkürler, sağ ol"):
         answer = engine.answer(text)
         assert answer.kind == "answer" and answer.intent.startswith("smalltalk."), text  # type: ignore[union-attr]
+
+
+def test_a_near_miss_between_pleasantries_is_declined_not_greeted(engine: Engine) -> None:
+    for message in (
+        "Hi there! What is the population of Astana these days? Thanks a lot, have a nice day!",
+        "Merhaba! Kazakistan'ın nüfusu ne kadar? Çok teşekkürler, iyi günler!",
+    ):
+        answer = engine.answer(message)
+        assert answer.kind == "decline", message  # not "hello" or "you're welcome"

@@ -37,7 +37,14 @@ DECLINE = N_(
 EMPTY = N_("Please type a question about Turkey–Kazakhstan relations.")
 CLARIFY = N_("Did you mean one of these?")
 PARTIAL = N_("What it does say on this:")
-_ANSWERED = 3  # a reading's merit: an answer the verifier accepts
+# A reading's merit, worst to best: nothing near; small talk; content just under the
+# threshold (a decline, not a pleasantry, answers it); a partial answer; an answer.
+_CHAT = 1
+_NEAR = 2
+_PARTIAL = 3
+_ANSWERED = 4
+#: How far under the threshold a question cut out of a long message may score and be answered.
+CLAUSE_SLACK = 3.0
 #: A question this short that several intents fit nearly as well gets a clarification...
 BARE_TOPIC_WORDS = 2
 #: ...when they are within this many points.
@@ -61,6 +68,8 @@ class Reading:
     also: tuple[Reading, ...] = ()
     #: Where it starts in the message.
     start: int = 0
+    #: How far under the threshold it may be answered (a question cut out of a long message).
+    slack: float = 0.0
 
     def frame_in(self, engine: Engine, lang: str) -> Frame | None:
         """Its frame (read only when it was needed, so read here when it was not yet)."""
@@ -199,7 +208,9 @@ class Engine:
 
     def respond(self, question: str, lang: str, reading: Reading) -> Answer:
         """The answer to a message as read: one answer, or two for two questions in it."""
-        answer = self.decide(question, lang, reading.ranking, reading.frame_in(self, lang))
+        answer = self.decide(
+            question, lang, reading.ranking, reading.frame_in(self, lang), slack=reading.slack
+        )
         if not reading.also or answer.kind != "answer":
             return answer
         also = reading.also[0]
@@ -229,7 +240,9 @@ class Engine:
         for part in clauses(question, list(self.languages.values())):
             if part.text == question:
                 continue
-            reading = replace(self._reading(part.text, lang, context, part.asked), start=part.start)
+            reading = replace(
+                self._reading(part.text, lang, context, part.asked, clause=True), start=part.start
+            )
             readings.append(reading)
             if reading.merit > best.merit:
                 best = reading
@@ -250,21 +263,30 @@ class Engine:
         first, then = sorted((best, second), key=lambda r: r.start)
         return replace(first, also=(then,))
 
-    def _reading(self, text: str, lang: str, context: str, asked: bool) -> Reading:
+    def _reading(
+        self, text: str, lang: str, context: str, asked: bool, *, clause: bool = False
+    ) -> Reading:
         ranking = self.ranker.rank(text, context=context)
-        if not ranking or ranking[0].score < self.policy.threshold:
-            return Reading(text, ranking, None, (asked, 0, ranking[0].score if ranking else 0.0))
-        top = ranking[0]
-        if self._intents[top.intent].is_smalltalk:
-            return Reading(text, ranking, None, (asked, 1, top.score))
+        top = ranking[0] if ranking else None
+        score = top.score if top is not None else 0.0
+        # A question cut out of a long message keeps a little of the message's padding.
+        slack = CLAUSE_SLACK if clause and asked else 0.0
+        if top is None or score < self.policy.threshold - slack:
+            weak = top is None or score < self.policy.guess_floor or self._is_chat(top)
+            return Reading(text, ranking, None, (asked, 0 if weak else _NEAR, score))
+        if self._is_chat(top):
+            return Reading(text, ranking, None, (asked, _CHAT, score))
         frame = self.frame(text, lang)
         if (
             self.verifier is not None
             and frame is not None
             and self.verifier.check(frame, top.intent)
         ):
-            return Reading(text, ranking, frame, (asked, 2, top.score))
-        return Reading(text, ranking, frame, (asked, _ANSWERED, top.score))
+            return Reading(text, ranking, frame, (asked, _PARTIAL, score), slack=slack)
+        return Reading(text, ranking, frame, (asked, _ANSWERED, score), slack=slack)
+
+    def _is_chat(self, match: Match) -> bool:
+        return self._intents[match.intent].is_smalltalk
 
     def opposite(self, intent_id: str) -> str | None:
         """The intent about the same flow the other way round ("vice versa"), if any."""
@@ -286,6 +308,7 @@ class Engine:
         frame: Frame | None = None,
         *,
         standalone: bool = True,
+        slack: float = 0.0,
     ) -> Answer:
         """Turn a ranking into an answer, a clarification question, a partial answer or a decline.
 
@@ -306,7 +329,7 @@ class Engine:
                 kind="empty",
                 suggestions=self.starters(lang),
             )
-        policy = self.policy
+        policy = replace(self.policy, threshold=self.policy.threshold - slack)
         top_is_chat = bool(ranking) and self._intents[ranking[0].intent].is_smalltalk
         if standalone and not top_is_chat and len(tokenize(question)) <= BARE_TOPIC_WORDS:
             # "investment": a word or two can mean several questions; ask which.
