@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.dialogue.answer import Answer, Choice, TopicGroup
-from bot.dialogue.policy import Decision, Policy, decide
+from bot.dialogue.policy import Policy, decide
 from bot.dialogue.verify import REASONS, Reason, Verifier
 from bot.kb import Catalog, Intent, bundled_dir, load_catalog
 from bot.lang import N_, Language, LanguageDetector, Translator, clean_input, tokenize
@@ -43,16 +43,6 @@ _CHAT = 1
 _NEAR = 2
 _PARTIAL = 3
 _ANSWERED = 4
-#: How far under the threshold a question cut out of a long message may score and be answered.
-CLAUSE_SLACK = 3.0
-#: A question this short that several intents fit nearly as well gets a clarification...
-BARE_TOPIC_WORDS = 2
-#: ...when they are within this many points.
-BARE_TOPIC_MARGIN = 8.0
-#: A second question in a message is answered only this far above the threshold.
-SECOND_QUESTION_MARGIN = 10.0
-#: How far under the proposed intent another may be and still answer instead of it.
-ALTERNATIVE_WINDOW = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +242,7 @@ class Engine:
             r
             for r in readings
             if r.merit[:2] == (True, _ANSWERED)
-            and r.merit[2] >= self.policy.threshold + SECOND_QUESTION_MARGIN
+            and r.merit[2] >= self.policy.threshold + self.policy.second_question_margin
             and r.ranking[0].intent != best.ranking[0].intent
             and r.text not in best.text
             and best.text not in r.text
@@ -270,11 +260,11 @@ class Engine:
         top = ranking[0] if ranking else None
         score = top.score if top is not None else 0.0
         # A question cut out of a long message keeps a little of the message's padding.
-        slack = CLAUSE_SLACK if clause and asked else 0.0
+        slack = self.policy.clause_slack if clause and asked else 0.0
         if top is None or score < self.policy.threshold - slack:
-            weak = top is None or score < self.policy.guess_floor or self._is_chat(top)
+            weak = top is None or score < self.policy.guess_floor or self._is_chat(top.intent)
             return Reading(text, ranking, None, (asked, 0 if weak else _NEAR, score))
-        if self._is_chat(top):
+        if self._is_chat(top.intent):
             return Reading(text, ranking, None, (asked, _CHAT, score))
         frame = self.frame(text, lang)
         if (
@@ -285,8 +275,8 @@ class Engine:
             return Reading(text, ranking, frame, (asked, _PARTIAL, score), slack=slack)
         return Reading(text, ranking, frame, (asked, _ANSWERED, score), slack=slack)
 
-    def _is_chat(self, match: Match) -> bool:
-        return self._intents[match.intent].is_smalltalk
+    def _is_chat(self, intent_id: str) -> bool:
+        return self._intents[intent_id].is_smalltalk
 
     def opposite(self, intent_id: str) -> str | None:
         """The intent about the same flow the other way round ("vice versa"), if any."""
@@ -319,7 +309,8 @@ class Engine:
         ``standalone`` is false for a follow-up read in a conversation: a word
         or two there is not a bare topic to ask about.
         """
-        if not tokenize(question):
+        words = len(tokenize(question))
+        if not words:
             return Answer(
                 question=question,
                 text=self.gettext(EMPTY, lang),
@@ -330,14 +321,12 @@ class Engine:
                 suggestions=self.starters(lang),
             )
         policy = replace(self.policy, threshold=self.policy.threshold - slack)
-        top_is_chat = bool(ranking) and self._intents[ranking[0].intent].is_smalltalk
-        if standalone and not top_is_chat and len(tokenize(question)) <= BARE_TOPIC_WORDS:
+        top_is_chat = bool(ranking) and self._is_chat(ranking[0].intent)
+        if standalone and not top_is_chat and words <= policy.bare_topic_words:
             # "investment": a word or two can mean several questions; ask which.
-            policy = replace(policy, margin=max(policy.margin, BARE_TOPIC_MARGIN))
+            policy = replace(policy, margin=max(policy.margin, policy.bare_topic_margin))
         decision = decide(ranking, policy)
-        if decision.verdict == "clarify" and all(
-            self._intents[i].is_smalltalk for i in decision.intents
-        ):
+        if decision.verdict == "clarify" and all(self._is_chat(i) for i in decision.intents):
             # "Görüşürüz, iyi günler": no one needs to be asked which pleasantry they meant.
             decision = replace(decision, verdict="answer", intents=decision.intents[:1])
         if decision.verdict == "decline":
@@ -345,12 +334,7 @@ class Engine:
             return self.decline(question, lang, decision.score, guess, tuple(ranking))
         if self.verifier is not None:
             frame = frame if frame is not None else self.verifier.frame(question, lang)
-            if (
-                standalone
-                and frame.asks
-                and not frame.has_content
-                and not self._smalltalk(decision)
-            ):
+            if standalone and frame.asks and not frame.has_content and not top_is_chat:
                 # "when?", "ne zaman?" with nothing before it: no question to answer yet.
                 return self.decline(question, lang, decision.score, None, tuple(ranking))
             answering = [i for i in decision.intents if self.verifier.check(frame, i) is None]
@@ -412,15 +396,12 @@ class Engine:
             ranking=ranking,
         )
 
-    def _smalltalk(self, decision: Decision) -> bool:
-        return bool(decision.intents) and self._intents[decision.intents[0]].is_smalltalk
-
     def _alternative(self, frame: Frame, ranking: Sequence[Match]) -> Match | None:
         """A runner-up close to the top that does answer the question."""
         assert self.verifier is not None
         top = ranking[0].score
         for match in ranking[1:]:
-            if match.score < max(self.policy.threshold, top - ALTERNATIVE_WINDOW):
+            if match.score < max(self.policy.threshold, top - self.policy.alternative_window):
                 return None
             if self.verifier.check(frame, match.intent) is None:
                 return match

@@ -32,6 +32,19 @@ class Policy:
     guess_floor: float = 35.0
     #: At most this many intents are offered in a clarification.
     max_choices: int = 3
+    #: A runner-up this far under a proposed intent the verifier refuses may answer instead.
+    alternative_window: float = 15.0
+    #: A question of this many words or fewer ("investment")...
+    bare_topic_words: int = 2
+    #: ...that several intents fit within this many points gets a clarification.
+    bare_topic_margin: float = 8.0
+    #: A question cut out of a long message may score this far under the threshold.
+    clause_slack: float = 3.0
+    #: A second question in a message is answered only this far above the threshold.
+    second_question_margin: float = 10.0
+    #: In a short follow-up, an intent related to the last one may score this far under a
+    #: stranger and still win ("and the total?" after the imports).
+    related_margin: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,6 @@ LANGUAGE_SET = N_("I will answer in {language} from now on.")
 UNKNOWN_COMMAND = N_("I don't know that command. Try /help.")
 LANG_USAGE = N_("Use /lang en or /lang tr.")
 PICK_NUMBER = N_("Please pick a number from 1 to {count}.")
-#: How far under a stranger a related intent may score and still win a short follow-up.
-RELATED_MARGIN = 10.0
 #: At most this many offered questions are remembered for a pick by number.
 MAX_OFFERED = 30
 
@@ -257,7 +255,7 @@ class Session:
         near = {last_intent, *self.engine.intent(last_intent).related}
         if top.intent in near:
             return ranking
-        floor = max(self.engine.threshold, top.score - RELATED_MARGIN)
+        floor = max(self.engine.threshold, top.score - self.engine.policy.related_margin)
         for match in ranking[1:]:
             if match.score >= floor and match.intent in near:
                 # The strangers step aside: the follow-up is about this conversation.

@@ -25,7 +25,7 @@ from bot.kb import Catalog
 from bot.lang import Language, Token, tokenize
 from bot.match.analyzer import STOPWORD, Analyzer, Cues
 from bot.match.foreign import foreign_names
-from bot.match.index import Index
+from bot.match.index import Index, puts_in_a_country
 from bot.match.terms import Found, Term
 
 __all__ = ["FactCard", "Facts", "Frame"]
@@ -40,11 +40,10 @@ _COUNTED_WORDS = 3  # how far after a number its counted noun may be ("4 differe
 #: five for words of seven letters or more, else four ("başkenti" is not "başkan").
 _ROOT_LETTERS = 5
 _LONG_WORD = 7
+#: The share of concepts two intents must share to be one flow's two directions.
 _SAME_FLOW = 0.3
 #: The kinds of answer "who" and "which country" want: with a superlative, the one ranked first.
-_WHO_OR_WHICH = frozenset(
-    {"person", "country", "organisation", "place"}
-)  # the share of concepts two intents must share to be one flow's two directions
+_WHO_OR_WHICH = frozenset({"person", "country", "organisation", "place"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +117,6 @@ class Facts:
             }
         )
         self.questions = dict(lexicon.questions)
-        #: What a count of money or time counts ("how many *billion* dollars", "kaç *yıl*").
-        self.counting_concepts = frozenset({"money", "billion", "million", "year"})
         vocabulary: dict[str, set[Term]] = {i.id: set() for i in catalog.intents}
         named: dict[str, set[str]] = {i.id: set() for i in catalog.intents}
         #: Each intent's phrases and answer as terms, read once: (phrases, answer) per language.
@@ -228,8 +225,9 @@ class Facts:
         A country that acts ("Kazakhstan played a role") is not: "where" is not
         answered by it.
         """
+        countries = frozenset(Term("concept", c) for c in self.lexicon.roles)
         for _, answer in self._read[intent_id]:
-            if any(f.role == "dst" and f.term.text in self.lexicon.roles for f in answer):
+            if puts_in_a_country(answer, countries):
                 return frozenset({"place"})
         return frozenset()
 
@@ -440,9 +438,9 @@ class Facts:
         return None
 
     def _count_term(self, found: Found) -> Term | None:
-        """The counted noun, unless it counts money or years ("how many billion dollars")."""
+        """The counted noun, unless it is how a figure is put ("how many *billion* dollars")."""
         term = found.term
-        if term.kind == "concept" and term.text in self.counting_concepts:
+        if term.kind == "concept" and "measure" in self.lexicon.kinds_of(term.text):
             return None
         if term.kind in ("foreign", "unknown") or term.is_number:
             return None

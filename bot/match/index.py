@@ -25,7 +25,7 @@ from bot.match.analyzer import STOPWORD, Analyzer, Cues
 from bot.match.terms import Found, Term
 from bot.match.weights import Weights
 
-__all__ = ["Index"]
+__all__ = ["Index", "puts_in_a_country"]
 
 
 @dataclass(slots=True)
@@ -90,9 +90,8 @@ class Index:
         self.subjects = frozenset(Term("concept", c) for c in lexicon.subjects)
         subject_ids = frozenset(self.ids[t] for t in self.subjects if t in self.ids)
         self.smalltalk = {n for n, intent in enumerate(catalog.intents) if intent.is_smalltalk}
-        # A country the answer puts something in ("a visit to Turkey") is a place.
         for number, found, _, is_answer in raw:
-            if is_answer and any(f.role == "dst" and f.term in self.entities for f in found):
+            if is_answer and puts_in_a_country(found, self.entities):
                 self.intent_kinds[number].add("place")
         # A word no intent uses is as specific as a term can be (document frequency 0).
         unseen = math.log((total + 1) / 0.5) + 0.1
@@ -262,6 +261,11 @@ class Index:
                 if f >= top - w.spelling_phrases
             )
         return best
+
+
+def puts_in_a_country(found: Iterable[Found], countries: frozenset[Term]) -> bool:
+    """Whether a text puts something in a country ("a visit *to Turkey*"): it names a place."""
+    return any(f.role == "dst" and f.term in countries for f in found)
 
 
 def _with_roles(found: Iterable[Found]) -> Iterable[Term]:
