@@ -6,7 +6,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest check eval bench fuzz properties telegram clean messages
+.PHONY: run test lint typecheck pytest check eval bench fuzz properties telegram clean messages system
+
+# System packages the tests need: a real redis-server for the store contract and the
+# two-process webhook tests (installed with apt-get where it is missing and we may).
+system:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; \
+		else \
+			echo "the tests need redis-server: install it (Debian/Ubuntu: apt-get install redis-server)" >&2; \
+			exit 1; \
+		fi; \
+	}
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +47,7 @@ check: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python -m bot eval --fail-under 95 --max-false-accept 25
 
-pytest: $(STAMP)
+pytest: $(STAMP) system
 	NO_PROXY=127.0.0.1,localhost $(BIN)/python -m pytest -q
 
 test: lint typecheck check eval pytest

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 from bot import Engine
+
+sys.path.insert(0, str(Path(__file__).parent / "support"))
+
+from servers import redis_server
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
@@ -36,3 +42,10 @@ def kb(tmp_path: Path) -> Path:
     target = tmp_path / "kb"
     shutil.copytree(FIXTURE_KB, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free 127.0.0.1 port, for the whole run; stopped by its PID."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url

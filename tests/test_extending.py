@@ -137,7 +137,7 @@ def json_lines_front_end(conversations: Conversations, lines: list[str]) -> list
             conversations.turn(
                 message["chat"],
                 lambda session, text=message["text"]: session.ask(text),
-                message_id=message["id"],
+                update=f"{message['chat']}:{message['id']}",
             )
         )
         if turn is not None:
@@ -172,4 +172,4 @@ def test_a_front_end_is_a_few_lines_on_conversations() -> None:
     ]
     assert answers[1]["lang"] == "tr"
     assert [m.question for m in misses] == ["weather in almaty tomorrow"]
-    assert conversations.store.load("a")["intent"] == "trade.exports"
+    assert conversations.state_now("a")["intent"] == "trade.exports"  # type: ignore[index]

@@ -157,14 +157,24 @@ def test_an_oversized_yaml_file_is_refused_before_parsing(tmp_path: Path) -> Non
         read_yaml(big)
 
 
-def test_an_oversized_state_file_is_not_read(tmp_path: Path) -> None:
-    pytest.importorskip("telegram")
-    from bot.serve.telegram import JsonFileStore
+def test_an_oversized_saved_state_is_not_read(tmp_path: Path) -> None:
+    import asyncio
+    import sqlite3
 
-    store = JsonFileStore(tmp_path)
-    store.path(5).write_text(json.dumps({"lang": "en", "pad": "x" * MEGABYTE}), encoding="utf-8")
-    assert store.load(5) is None  # set aside as *.corrupt, the chat starts afresh
-    assert store.path(5).with_name("5.json.corrupt").exists()
+    from bot.serve.stores import Saved, SQLiteStore
+
+    async def main() -> Saved:
+        store = SQLiteStore(tmp_path / "state.db")
+        await store.commit("5", {"lang": "en"}, version=0)
+        with sqlite3.connect(tmp_path / "state.db") as db:
+            huge = json.dumps({"lang": "en", "pad": "x" * MEGABYTE})
+            db.execute("UPDATE chats SET state = ? WHERE chat = '5'", (huge,))
+        try:
+            return await store.load("5")
+        finally:
+            await store.close()
+
+    assert asyncio.run(main()) == Saved(None, 1)  # the chat starts afresh
 
 
 def test_engine_answer_bounds_a_megabyte_question(engine: Engine) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import Answer, Engine, Match, Policy, Session
 from bot.dialogue import decide
 from bot.serve import render
-from bot.serve.conversations import LAST_MESSAGE, Conversations, Turn
-from bot.serve.stores import MemoryStore
+from bot.serve.conversations import Conversations, Turn
+from bot.serve.stores import Commit, MemoryStore, Saved, StoreError
 
 SMALL = Path(__file__).parent / "fixtures" / "kb"
 
@@ -88,22 +89,68 @@ def ask(text: str) -> Callable[[Session], Answer]:
 def test_a_turn_loads_runs_and_saves() -> None:
     store = MemoryStore()
     conversations = Conversations(Engine.load(SMALL), store)
-    turn = conversations.turn_now(7, ask("ihracat ne kadar"))
+    turn = conversations.turn_now("7", ask("ihracat ne kadar"))
     assert turn is not None and turn.answer.intent == "trade.exports"
-    saved = store.load(7)
-    assert saved is not None and saved["intent"] == "trade.exports" and saved["lang"] == "tr"
+    saved = asyncio.run(store.load("7"))
+    assert saved.version == 1
+    assert saved.state is not None
+    assert saved.state["intent"] == "trade.exports" and saved.state["lang"] == "tr"
 
 
-def test_a_message_delivered_twice_is_answered_once() -> None:
+def test_an_update_delivered_twice_is_answered_once_whatever_order_ids_come_in() -> None:
     conversations = Conversations(Engine.load(SMALL), MemoryStore())
-    first = asyncio.run(conversations.turn(1, ask("hello"), message_id=10))
-    again = asyncio.run(conversations.turn(1, ask("hello"), message_id=10))
-    older = asyncio.run(conversations.turn(1, ask("hello"), message_id=9))
-    assert first is not None and again is None and older is None
-    assert conversations.store.load(1)[LAST_MESSAGE] == 10
-    # Turns without ids (buttons) keep the last message answered.
-    assert asyncio.run(conversations.turn(1, ask("merhaba"))) is not None
-    assert conversations.store.load(1)[LAST_MESSAGE] == 10
+    first = conversations.turn_now("1", ask("hello"), update="10")
+    again = conversations.turn_now("1", ask("hello"), update="10")
+    late = conversations.turn_now("1", ask("hello"), update="9")  # older, but never answered
+    assert first is not None and again is None and late is not None
+    assert conversations.turn_now("1", ask("merhaba")) is not None  # no id: always answered
+
+
+class FailingStore(MemoryStore):
+    """A store whose every operation fails, as a full disk or a lost Redis does."""
+
+    async def load(self, chat: str) -> Saved:
+        raise StoreError("disk full")
+
+    async def commit(
+        self, chat: str, state: Any, *, version: int, update: str | None = None
+    ) -> Commit:
+        raise StoreError("disk full")
+
+    async def processed(self, update: str) -> bool:
+        raise StoreError("disk full")
+
+    async def acquire(self, chat: str, token: str, ttl: float) -> bool:
+        raise StoreError("disk full")
+
+
+def test_a_failing_store_never_stops_an_answer(caplog: pytest.LogCaptureFixture) -> None:
+    failures: list[str] = []
+
+    class Observer:
+        def store_failed(self, operation: str) -> None:
+            failures.append(operation)
+
+        def lock_waited(self, seconds: float) -> None:
+            pass
+
+    conversations = Conversations(Engine.load(SMALL), FailingStore(), observer=Observer())
+    turn = conversations.turn_now("1", ask("what was the trade volume"), update="5")
+    assert turn is not None and turn.answer.intent == "trade.volume"
+    assert failures == ["processed", "load"]  # nothing read: nothing overwritten
+    assert "disk full" in caplog.text
+
+
+def test_a_state_of_the_wrong_shape_is_reset_and_the_chat_goes_on() -> None:
+    store = MemoryStore()
+    conversations = Conversations(Engine.load(SMALL), store)
+    bad = {"intent": [], "time": 1e308, "lang": {"x": 1}, "turn": -5, "offered": "abc"}
+    asyncio.run(store.commit("1", bad, version=0))
+    turn = conversations.turn_now("1", ask("what was the trade volume"))
+    assert turn is not None and turn.answer.intent == "trade.volume"
+    saved = asyncio.run(store.load("1"))
+    assert saved.state is not None and saved.state["intent"] == "trade.volume"
+    assert saved.version == 2
 
 
 def test_the_language_of_a_new_conversation() -> None:

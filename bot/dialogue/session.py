@@ -136,6 +136,26 @@ class Session:
         title = self.engine.intent(intent_id).title[self.lang]
         return self._remember(self.engine.reply(intent_id, title, self.lang))
 
+    def open(self, link: str) -> Answer:
+        """Open a deep link (Telegram's ``/start <payload>``, a web page's ``?q=``).
+
+        A link names an intent (``trade-volume``: Telegram's payloads allow no
+        dots, so ``-`` stands for ``.``) or a topic (``economy``); anything
+        else opens the help.
+        """
+        name = link.strip()[:64]
+        if name.replace("-", ".") in {i.id for i in self.engine.intents}:
+            return self.choose(name.replace("-", "."))
+        titles = self.engine.catalog.topics.get(name.lower())
+        if titles:
+            lang = self.lang
+            title = titles.get(lang)
+            groups = tuple(g for g in self.engine.topics(lang) if g.title == title)
+            if groups:
+                answer = self.topics(f"/start {name}")
+                return replace(answer, topics=groups)
+        return self.command("/start")
+
     def command(self, text: str) -> Answer:
         """Handle ``/help``, ``/start``, ``/topics``, ``/lang [code]`` and ``/source``."""
         name, _, argument = text[1:].partition(" ")

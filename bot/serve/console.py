@@ -66,13 +66,13 @@ class Console:
         if text.lower() in _QUIT:
             return None
         turn = self.conversations.turn_now(_CHAT, lambda session: session.ask(text), lang=self.lang)
-        assert turn is not None  # no message ids here, so never a repeat
+        assert turn is not None  # no update ids here, so never a repeat
         return turn.answer
 
     @property
     def language(self) -> str:
         """The conversation's language now."""
-        return self.conversations.session(self.conversations.store.load(_CHAT)).lang
+        return self.conversations.session(self.conversations.state_now(_CHAT)).lang
 
     def render(self, answer: Answer, *, related: bool = True) -> str:
         """The answer as shown in a terminal: text, then numbered questions to pick from."""

@@ -1,33 +1,38 @@
 """Conversations: the turn every front end runs, wired once.
 
-A turn is: take the chat's lock, load its state from the store, restore a
-:class:`~bot.Session` on the engine in service (the newest valid knowledge
-base, when live reload is on), let the front end's request run on it (a
-question, a button, a command), save the new state, and hand back the
-answer. Misses (declined and unclear questions) go to the log here too.
-The console, Telegram and any new front end differ only in how they read
-input and render the answer.
+A turn is: take the chat's lock (in this process, then in the store, which
+other processes share), load its state, restore a :class:`~bot.Session` on
+the engine in service (the newest valid knowledge base, when live reload is
+on), let the front end's request run on it (a question, a button, a
+command), commit the new state together with the update's id, and hand the
+answer to the front end to deliver, still under the lock, so one chat's
+replies go out in the order of its messages. Misses (declined and unclear
+questions) go to the log here too.
+
+A store that fails never stops an answer: the turn goes on from a fresh
+state or without saving, and the failure is logged and counted. An update
+committed before (Telegram delivers again what it was not sure we got) is
+not answered again. The console, Telegram and any new front end differ only
+in how they read input and render the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.dialogue import Answer, Engine, MissRecorder, Session
 from bot.serve.reload import Reloader
-from bot.serve.stores import StateStore
+from bot.serve.stores import Commit, Saved, Store, StoreError, holding
 
-__all__ = ["LAST_MESSAGE", "Conversations", "Turn"]
+__all__ = ["Conversations", "Observer", "Turn"]
 
-#: Kept in each chat's state beside the session's own data: the last message answered
-#: (the name the first Telegram release gave it, so saved chats keep it on upgrade).
-LAST_MESSAGE = "telegram_last_message_id"
+_LOGGER = logging.getLogger(__name__)
 
 #: What a front end asks of a session in one turn.
 Request = Callable[[Session], Answer]
@@ -41,8 +46,16 @@ class Turn:
     session: Session
 
 
+class Observer(Protocol):
+    """What a turn reports, for metrics (:class:`bot.serve.metrics.Metrics` is one)."""
+
+    def store_failed(self, operation: str) -> None: ...
+
+    def lock_waited(self, seconds: float) -> None: ...
+
+
 class Conversations:
-    """Every chat's conversation, kept in a :class:`~bot.serve.stores.StateStore`.
+    """Every chat's conversation, kept in a :class:`~bot.serve.stores.Store`.
 
     >>> from bot.serve.stores import MemoryStore
     >>> conversations = Conversations(Engine.load(), MemoryStore())
@@ -53,17 +66,22 @@ class Conversations:
     def __init__(
         self,
         engine: Engine | Reloader,
-        store: StateStore,
+        store: Store,
         *,
         misses: MissRecorder | None = None,
         clock: Callable[[], float] = time.time,
+        lock_ttl: float = 10.0,
+        lock_wait: float = 5.0,
+        observer: Observer | None = None,
     ) -> None:
         self._source = engine
         self.store = store
         self.misses = misses
         self.clock = clock
-        self._locks: weakref.WeakValueDictionary[Any, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._sync_lock = threading.Lock()
+        self.lock_ttl = lock_ttl
+        self.lock_wait = lock_wait
+        self.observer = observer
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @property
     def engine(self) -> Engine:
@@ -77,87 +95,95 @@ class Conversations:
 
     async def turn(
         self,
-        chat: Any,
+        chat: str,
         request: Request,
         *,
         lang: str | None = None,
         force_lang: bool = False,
-        message_id: int | None = None,
-        before: Callable[[], Awaitable[None]] | None = None,
+        update: str | None = None,
         deliver: Callable[[Turn], Awaitable[None]] | None = None,
     ) -> Turn | None:
         """Run one turn of ``chat``'s conversation; turns of one chat run one at a time, in order.
 
         ``lang`` sets the language of a new conversation (of any, with
-        ``force_lang``: the user's Telegram language on /start); ``message_id`` (a
-        number that grows with each message) makes a message delivered twice
-        answered once: ``None`` comes back for one answered before.
-        ``before`` is awaited once the turn is sure to be answered;
-        ``deliver`` sends the answer, still holding the chat's lock, so one
-        chat's replies go out in the order of its messages.
+        ``force_lang``: the user's Telegram language on /start). ``update``
+        (the id of what the front end received) makes it answered once:
+        ``None`` comes back for an update committed before. ``deliver`` sends
+        the answer once the turn is committed, still holding the chat's lock.
+        Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
+        the chat for longer than ``lock_wait``.
         """
         async with self.lock(chat):
-            state = await asyncio.to_thread(self.store.load, chat)
-            if _seen(state, message_id):
+            if update is not None and await self._safely("processed", self.store.processed(update)):
                 return None
-            if before is not None:
-                await before()
-            turn, saved = self._run(state, request, lang, force_lang, message_id)
-            # Saved before the answer is sent: a message is answered at most once.
-            await asyncio.to_thread(self.store.save, chat, saved)
-            if deliver is not None:
-                await deliver(turn)
-            return turn
+            started = asyncio.get_running_loop().time()
+            async with holding(self.store, chat, ttl=self.lock_ttl, wait=self.lock_wait):
+                if self.observer is not None:
+                    self.observer.lock_waited(asyncio.get_running_loop().time() - started)
+                turn = await self._commit(chat, request, lang, force_lang, update)
+                if turn is not None and deliver is not None:
+                    await deliver(turn)
+                return turn
+
+    async def _commit(
+        self, chat: str, request: Request, lang: str | None, force_lang: bool, update: str | None
+    ) -> Turn | None:
+        """Load, run, commit; once more if the chat changed meanwhile (a lock that expired)."""
+        for _ in range(2):
+            saved = await self._safely("load", self.store.load(chat)) or Saved(None, -1)
+            state = saved.state
+            if lang is not None and (force_lang or state is None):
+                state = {**(state or {}), "lang": lang}
+            session = self.session(state)
+            answer = request(session)
+            if saved.version < 0:  # the store could not be read: answer, do not overwrite
+                return Turn(answer, session)
+            outcome = await self._safely(
+                "commit",
+                self.store.commit(chat, session.state, version=saved.version, update=update),
+            )
+            if outcome is Commit.DUPLICATE:
+                return None
+            if outcome is not Commit.CONFLICT:  # done, or a failed store: answer anyway
+                return Turn(answer, session)
+            _LOGGER.warning("chat %s changed during a turn; running the turn again", chat)
+        return Turn(answer, session)
+
+    async def _safely(self, operation: str, call: Awaitable[Any]) -> Any:
+        """The store's answer, or ``None`` (logged and counted) when the store fails."""
+        try:
+            return await call
+        except StoreError as exc:
+            _LOGGER.error("the store failed (%s): %s", operation, exc)
+            if self.observer is not None:
+                self.observer.store_failed(operation)
+            return None
 
     def turn_now(
         self,
-        chat: Any,
+        chat: str,
         request: Request,
         *,
         lang: str | None = None,
         force_lang: bool = False,
-        message_id: int | None = None,
+        update: str | None = None,
     ) -> Turn | None:
-        """:meth:`turn` for a front end without an event loop (the console)."""
-        with self._sync_lock:
-            state = self.store.load(chat)
-            if _seen(state, message_id):
-                return None
-            turn, saved = self._run(state, request, lang, force_lang, message_id)
-            self.store.save(chat, saved)
-            return turn
+        """:meth:`turn` for a front end without an event loop (the console).
 
-    def _run(
-        self,
-        state: dict[str, Any] | None,
-        request: Request,
-        lang: str | None,
-        force_lang: bool,
-        message_id: int | None,
-    ) -> tuple[Turn, dict[str, Any]]:
-        if lang is not None and (force_lang or state is None):
-            state = {**(state or {}), "lang": lang}
-        session = self.session(state)
-        answer = request(session)
-        saved = dict(session.state)
-        last = message_id if message_id is not None else _last_message(state)
-        if last >= 0:
-            saved[LAST_MESSAGE] = last
-        return Turn(answer, session), saved
+        Each call runs on a loop of its own, so use it with a store that keeps
+        no connection to a loop (memory, SQLite).
+        """
+        return asyncio.run(
+            self.turn(chat, request, lang=lang, force_lang=force_lang, update=update)
+        )
 
-    def lock(self, chat: Any) -> asyncio.Lock:
-        """The lock that keeps one chat's turns in order."""
+    def state_now(self, chat: str) -> dict[str, Any] | None:
+        """The chat's saved state, for a front end without an event loop."""
+        return asyncio.run(self.store.load(chat)).state
+
+    def lock(self, chat: str) -> asyncio.Lock:
+        """The lock that keeps one chat's turns in order within this process."""
         lock = self._locks.get(chat)
         if lock is None:
             lock = self._locks[chat] = asyncio.Lock()
         return lock
-
-
-def _last_message(state: Mapping[str, Any] | None) -> int:
-    value = (state or {}).get(LAST_MESSAGE)
-    return value if isinstance(value, int) and not isinstance(value, bool) else -1
-
-
-def _seen(state: Mapping[str, Any] | None, message_id: int | None) -> bool:
-    """A message Telegram delivers again after a restart: answered already."""
-    return message_id is not None and message_id <= _last_message(state)

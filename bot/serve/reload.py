@@ -10,6 +10,7 @@ previous engine keeps answering, so there is never a moment without answers.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import threading
@@ -21,11 +22,24 @@ from typing import Any
 from bot.dialogue import Engine
 from bot.kb import CatalogError
 
-__all__ = ["Reloader"]
+__all__ = ["Reloader", "content_version"]
 
 log = logging.getLogger("bot.reload")
 
 Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+def content_version(directory: Path) -> str:
+    """A short hash of the knowledge base's files: which version is in service."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*")):
+        if path.suffix in (".yaml", ".txt") and path.is_file():
+            digest.update(path.name.encode() + b"\0")
+            try:
+                digest.update(path.read_bytes())
+            except OSError:
+                continue
+    return digest.hexdigest()[:12]
 
 
 def _fingerprint(directory: Path) -> Fingerprint:
@@ -67,6 +81,8 @@ class Reloader:
         self._forced = threading.Event()
         self._lock = threading.Lock()
         self.generation = 0
+        #: A short hash of the files of the knowledge base in service.
+        self.version = content_version(directory)
 
     @property
     def engine(self) -> Engine:
@@ -114,6 +130,7 @@ class Reloader:
                 return False
             self._engine = engine
             self._fingerprint = fingerprint
+            self.version = content_version(self.directory)
             self.generation += 1
             log.info(
                 "knowledge base reloaded from %s (%d intents)", self.directory, len(engine.intents)

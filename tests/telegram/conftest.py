@@ -15,10 +15,9 @@ pytest.importorskip("aiohttp")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fakeserver import FakeBotApi
-from tgsupport import TOKEN, Starter, settings_for
+from tgsupport import TOKEN, Running, Starter, settings_for, start_running
 
 from bot import Engine
-from bot.serve.telegram import App, JsonFileStore, build_application, start_app, stop_app
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -61,17 +60,15 @@ async def api() -> AsyncIterator[FakeBotApi]:
 
 @pytest.fixture
 async def start_bot(api: FakeBotApi, engine: Engine, tmp_path: Path) -> AsyncIterator[Starter]:
-    """Start a bot (polling ``api``); every bot started is stopped at teardown."""
-    running: list[App] = []
+    """Start a bot (polling ``api`` unless given a webhook); every bot is stopped at teardown."""
+    running: list[Running] = []
 
-    async def start(**changes: Any) -> App:
-        settings = settings_for(api, tmp_path / "data", **changes)
-        app = build_application(settings, engine, JsonFileStore(settings.data_dir))
-        await start_app(app, settings)
-        running.append(app)
-        return app
+    async def start(**changes: Any) -> Running:
+        bot = await start_running(settings_for(api, tmp_path / "data", **changes), engine)
+        running.append(bot)
+        return bot
 
     yield start
-    for app in running:
-        if app.running or (app.updater is not None and app.updater.running):
-            await stop_app(app)
+    for bot in running:
+        if not bot.task.done():
+            await bot.stop()

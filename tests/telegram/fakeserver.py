@@ -100,13 +100,19 @@ class FakeBotApi:
 
     # -- test controls --------------------------------------------------------
 
+    def update(self, update_id: int) -> dict[str, Any]:
+        """A pushed update as Telegram would POST it to a webhook."""
+        return {"update_id": update_id, **self.pushed[update_id]}
+
     def fail(self, method: str, *faults: str) -> None:
-        """Make the next calls of ``method`` fail, one fault each: ``"502"``, ``"429"`` or ``"drop"``."""
+        """Make the next calls of ``method`` fail, one fault each: ``"502"``, ``"429"``,
+        ``"drop"``, ``"403"`` (the user blocked the bot) or ``"migrate:<new chat id>"``."""
         self._faults.setdefault(method, []).extend(faults)
 
     def push(self, update: dict[str, Any]) -> int:
-        """Queue an update (an ``update_id`` is assigned) and return its id."""
-        update_id = next(self._update_ids)
+        """Queue an update and return its id: a new one, or the one it has (a redelivery)."""
+        update = dict(update)
+        update_id = update.pop("update_id", None) or next(self._update_ids)
         self.pushed[update_id] = update
         self._updates.append({"update_id": update_id, **update})
         self.offered[update_id] = time.perf_counter()
@@ -272,6 +278,15 @@ class FakeBotApi:
                 assert request.transport is not None
                 request.transport.abort()
                 raise asyncio.CancelledError  # aiohttp drops the request quietly
+            if fault.startswith("migrate:"):
+                return self._error(
+                    call,
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    {"migrate_to_chat_id": int(fault.split(":", 1)[1])},
+                )
+            if fault == "403":
+                return self._error(call, 403, "Forbidden: bot was blocked by the user")
             if fault == "429":
                 return self._error(
                     call, 429, "Too Many Requests: retry after 1", {"retry_after": 1}

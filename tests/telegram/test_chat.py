@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from fakeserver import BOT_USERNAME, FakeBotApi
-from tgsupport import Starter, settle, shown, stop_bot
+from tgsupport import Starter, settle, shown
 
 from bot import Answer, Engine, Session
 from bot.dialogue.session import HELP
@@ -45,8 +46,8 @@ async def test_start_greets_in_the_users_language(
         assert text == f"{engine.gettext(GREETING, lang)} {help_answer.text}"
     assert tr[0].startswith("Merhaba!")
     assert engine.gettext(HELP, "tr") in tr[0]
-    # Typing first, then the answer; the starters as buttons.
-    assert methods(api, 11) == ["sendChatAction", "sendMessage"]
+    # No "typing..." before an answer that takes milliseconds; the starters as buttons.
+    assert methods(api, 11) == ["sendMessage"]
     start_tr = api.sent(11)[0]
     assert buttons(start_tr.params.get("reply_markup")) == [
         f"ask:{c.intent}" for c in Session(engine, {"lang": "tr"}).ask("/start").suggestions
@@ -79,7 +80,7 @@ async def test_questions_in_both_languages(
         assert buttons(sent.params.get("reply_markup")) == [
             f"ask:{c.intent}" for c in expected.suggestions
         ]
-        assert methods(api, chat) == ["sendChatAction", "sendMessage"]
+        assert methods(api, chat) == ["sendMessage"]
     assert Session(engine).ask(TRADE_TR).lang == "tr"
 
 
@@ -257,14 +258,15 @@ async def test_html_in_a_question_is_sent_back_as_plain_text(
 async def test_restart_keeps_a_chats_language(
     api: FakeBotApi, start_bot: Starter, engine: Engine, tmp_path: Path
 ) -> None:
-    app = await start_bot()
+    bot = await start_bot()
     api.message(101, "/lang tr", language_code="en")
     await api.wait_sent(101, 1)
-    await stop_bot(app)
-    path = tmp_path / "data" / "chats" / "101.json"
-    assert json.loads(path.read_text(encoding="utf-8"))["lang"] == "tr"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert not list(path.parent.glob("*.tmp"))
+    await bot.stop()
+    database = tmp_path / "data" / "state.db"
+    with sqlite3.connect(database) as db:
+        (state,) = db.execute("SELECT state FROM chats WHERE chat = 'telegram:101'").fetchone()
+    assert json.loads(state)["lang"] == "tr"
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
 
     await start_bot()
     api.message(101, "/help", language_code="en")
@@ -272,26 +274,35 @@ async def test_restart_keeps_a_chats_language(
     assert texts[1] == engine.gettext(HELP, "tr")
 
 
-async def test_a_corrupted_state_file_is_moved_aside(
+async def test_a_malformed_saved_state_starts_the_chat_afresh(
     api: FakeBotApi,
     start_bot: Starter,
     engine: Engine,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    chats = tmp_path / "data" / "chats"
-    chats.mkdir(parents=True)
-    (chats / "111.json").write_bytes(b'{"lang": "tr", \xff\xfe broken')
-    (chats / "112.json").write_text("[1, 2, 3]")
+    bot = await start_bot()
+    api.message(111, "/lang tr")
+    api.message(112, "/lang tr")
+    await api.wait_sent(111, 1)
+    await api.wait_sent(112, 1)
+    await bot.stop()
+    with sqlite3.connect(tmp_path / "data" / "state.db") as db:
+        db.execute(
+            "UPDATE chats SET state = '{\"lang\": \"tr\", broken' WHERE chat = 'telegram:111'"
+        )
+        db.execute("UPDATE chats SET state = '[1, 2, 3]' WHERE chat = 'telegram:112'")
     await start_bot()
     with caplog.at_level(logging.WARNING):
         api.message(111, TRADE_EN)
         api.message(112, TRADE_TR, language_code="tr")
-        assert await api.wait_sent(111, 1) == [shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))]
-        assert await api.wait_sent(112, 1) == [shown(Session(engine, {"lang": "tr"}).ask(TRADE_TR))]
-    assert (chats / "111.json.corrupt").exists() and (chats / "112.json.corrupt").exists()
-    assert json.loads((chats / "111.json").read_text())["intent"] == "trade.volume"
-    assert sum("corrupt" in r.getMessage() for r in caplog.records) == 2
+        assert (await api.wait_sent(111, 2))[1] == shown(
+            Session(engine, {"lang": "en"}).ask(TRADE_EN)
+        )
+        assert (await api.wait_sent(112, 2))[1] == shown(
+            Session(engine, {"lang": "tr"}).ask(TRADE_TR)
+        )
+    assert sum("malformed" in r.getMessage() for r in caplog.records) == 2
 
 
 async def test_flooding_user_is_slowed_down_without_delaying_others(
@@ -329,21 +340,16 @@ async def test_edited_knowledge_base_is_served_without_a_restart(
     import os
     import shutil
 
-    from tgsupport import settings_for
+    from tgsupport import settings_for, start_running
 
     from bot.kb.catalog import bundled_dir
     from bot.serve.reload import Reloader
-    from bot.serve.telegram import JsonFileStore, build_application, start_app
 
     intents = tmp_path / "intents"
     shutil.copytree(bundled_dir(), intents)
     clock = [0.0]
     reloader = Reloader(intents, clock=lambda: clock[0])
-    settings = settings_for(api, tmp_path / "data")
-    app = build_application(
-        settings, reloader.current, JsonFileStore(settings.data_dir), None, reloader
-    )
-    await start_app(app, settings)
+    bot = await start_running(settings_for(api, tmp_path / "data"), reloader.current, reloader)
     try:
         api.message(31, "hello")
         (before,) = await api.wait_sent(31, 1)
@@ -367,19 +373,19 @@ async def test_edited_knowledge_base_is_served_without_a_restart(
         api.message(31, "hello")
         assert (await api.wait_sent(31, 3))[2] == after
     finally:
-        await stop_bot(app)
+        await bot.stop()
 
 
 async def test_a_redelivered_update_is_not_answered_twice(
     api: FakeBotApi, start_bot: Starter
 ) -> None:
-    """After a restart Telegram may deliver updates again; each message is answered once."""
-    app = await start_bot()
+    """After a restart Telegram may deliver updates again; each update is answered once."""
+    bot = await start_bot()
     update_id = api.message(51, TRADE_EN)
     await api.wait_sent(51, 1)
-    await stop_bot(app)
+    await bot.stop()
     # The same update, as Telegram would send it again to the restarted bot.
-    api.push({k: v for k, v in api.pushed[update_id].items() if k != "update_id"})
+    api.push(api.update(update_id))
     api.message(51, "hello")
     await start_bot()
     texts = await api.wait_sent(51, 2)

@@ -1,10 +1,8 @@
-"""The adapter's small parts: settings, state store, flood gate, message splitting."""
+"""The adapter's small parts: settings, message splitting, retries, redaction."""
 
 from __future__ import annotations
 
-import json
 import logging
-import stat
 from pathlib import Path
 
 import httpx
@@ -14,9 +12,9 @@ from hypothesis import strategies as st
 from telegram.error import BadRequest, NetworkError, TimedOut
 from tgsupport import TOKEN
 
-from bot.serve.telegram import JsonFileStore, MemoryStore, Settings, SettingsError, parse_settings
+from bot.serve.telegram import Settings, SettingsError, parse_settings
 from bot.serve.telegram.app import safe_to_retry
-from bot.serve.telegram.guard import FloodGate, install_redaction, split_text
+from bot.serve.telegram.guard import install_redaction, split_text
 
 
 def test_settings_from_env_and_arguments(tmp_path: Path) -> None:
@@ -27,17 +25,26 @@ def test_settings_from_env_and_arguments(tmp_path: Path) -> None:
     }
     settings = parse_settings([], env)
     assert settings.token == TOKEN and settings.base_url == "http://127.0.0.1:9/bot"
-    assert settings.data_dir == Path("/srv/x") and not settings.webhook
+    assert settings.store == "sqlite:////srv/x/state.db" and not settings.webhook
+    assert parse_settings([], {"TELEGRAM_BOT_TOKEN": TOKEN}).store == "sqlite:///data/state.db"
+    assert (
+        parse_settings([], {"TELEGRAM_BOT_TOKEN": TOKEN, "KZBOT_STORE": "redis://r:6379/1"}).store
+        == "redis://r:6379/1"
+    )
     token_file = tmp_path / "token"
     token_file.write_text(TOKEN + "\n")
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("abc_DEF-1-abc_DEF-1\n")
     settings = parse_settings(
         ["--token-file", str(token_file), "--base-url", "http://other/bot", "--data-dir", "d",
-         "--webhook-url", "https://example.org/tg/hook", "--port", "8444"],
-        {"TELEGRAM_WEBHOOK_SECRET": "abc_DEF-1"},
+         "--webhook-url", "https://example.org/tg/hook", "--port", "8444",
+         "--secret-file", str(secret_file), "--no-set-webhook", "--intents", "kb"],
+        {},
     )  # fmt: skip
     assert settings.token == TOKEN and settings.base_url == "http://other/bot"
     assert settings.webhook and settings.url_path == "/tg/hook" and settings.port == 8444
-    assert settings.secret_token == "abc_DEF-1"
+    assert settings.secret_token == "abc_DEF-1-abc_DEF-1" and not settings.set_webhook
+    assert settings.store == "sqlite:///d/state.db" and settings.intents == Path("kb")
     generated = parse_settings(
         ["--webhook-url", "https://example.org/"], {"TELEGRAM_BOT_TOKEN": TOKEN}
     )
@@ -53,64 +60,30 @@ def test_settings_from_env_and_arguments(tmp_path: Path) -> None:
     [
         ([], {}, "TELEGRAM_BOT_TOKEN is not set"),
         ([], {"TELEGRAM_BOT_TOKEN": "nonsense"}, "TELEGRAM_BOT_TOKEN does not look like"),
-        (
-            ["--secret-token", "bad secret!"],
-            {"TELEGRAM_BOT_TOKEN": TOKEN},
-            "TELEGRAM_WEBHOOK_SECRET",
-        ),
-        (["--base-url", "ftp://x"], {"TELEGRAM_BOT_TOKEN": TOKEN}, "TELEGRAM_BASE_URL"),
+        (["--secret-token", "bad secret!"], {}, "TELEGRAM_WEBHOOK_SECRET"),
+        ([], {"TELEGRAM_WEBHOOK_SECRET": "short"}, "16-256 characters"),
+        (["--base-url", "ftp://x"], {}, "TELEGRAM_BASE_URL"),
+        (["--webhook-url", "http://example.org/hook"], {}, "https://"),
+        (["--webhook-url", "https://example.org/", "--no-set-webhook"], {}, "shared secret"),
+        (["set-webhook"], {}, "needs --webhook-url"),
+        (["--flood-rate", "nan"], {}, "--flood-rate"),
+        (["--flood-rate", "inf"], {}, "--flood-rate"),
+        (["--flood-burst", "0"], {}, "--flood-burst"),
+        (["--port", "70000"], {}, "--port"),
+        (["--max-in-flight", "0"], {}, "--max-in-flight"),
+        (["--poll-timeout", "-1"], {}, "--poll-timeout"),
+        (["--store", "memory:", "--data-dir", "d"], {}, "not both"),
     ],
 )
 def test_bad_settings_are_one_line_errors(
     argv: list[str], env: dict[str, str], needle: str
 ) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, **env} if "TELEGRAM_BOT_TOKEN" not in str(needle) else env
     with pytest.raises(SettingsError) as caught:
         parse_settings(argv, env)
     message = str(caught.value)
     assert needle in message and "\n" not in message
     assert all(value not in message for value in env.values())
-
-
-def test_file_store_round_trip_is_atomic_and_private(tmp_path: Path) -> None:
-    store = JsonFileStore(tmp_path)
-    assert store.load(5) is None
-    store.save(5, {"lang": "tr", "choices": ["a"]})
-    store.save(-100123, {"lang": "en"})
-    assert store.load(5) == {"lang": "tr", "choices": ["a"]}
-    assert store.load(-100123) == {"lang": "en"}
-    for path in (store.path(5), store.path(-100123)):
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert sorted(p.name for p in store.directory.iterdir()) == ["-100123.json", "5.json"]
-    assert json.loads(store.path(5).read_text()) == {"choices": ["a"], "lang": "tr"}
-
-
-def test_file_store_sets_corrupt_files_aside(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    store = JsonFileStore(tmp_path)
-    store.path(7).write_text("{not json")
-    with caplog.at_level(logging.WARNING):
-        assert store.load(7) is None
-    assert store.path(7).with_name("7.json.corrupt").exists() and not store.path(7).exists()
-    assert "corrupt" in caplog.text
-    store.path(8).write_bytes(b"x" * 70_000)
-    assert store.load(8) is None
-
-
-def test_memory_store() -> None:
-    store = MemoryStore()
-    store.save(1, {"lang": "tr"})
-    assert store.load(1) == {"lang": "tr"} and store.load(2) is None
-
-
-def test_flood_gate() -> None:
-    now = [0.0]
-    gate = FloodGate(burst=3, rate=1.0, clock=lambda: now[0])
-    assert [gate.check(1) for _ in range(6)] == ["ok", "ok", "ok", "warn", "drop", "drop"]
-    assert gate.check(2) == "ok"  # other users are not affected
-    now[0] = 1.0
-    assert gate.check(1) == "ok"
-    assert gate.check(1) == "warn"  # one notice per flood
 
 
 @given(

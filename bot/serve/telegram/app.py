@@ -2,7 +2,13 @@
 
 The adapter is thin: every reply comes from the chat's conversation turn;
 this module only decides *whether* to answer (groups, flood control) and
-turns answers into plain-text messages with inline buttons.
+turns answers into plain-text messages with inline buttons. Updates reach
+it from the webhook (:mod:`.webhook`) or from polling (:mod:`.polling`),
+both through :meth:`Adapter.handle`, which says what became of each update.
+
+Delivery: a turn is committed (state and update id, once) before its reply
+is sent, and the webhook answers Telegram only after both, so an update is
+answered once even when Telegram sends it again or another worker gets it.
 
 Retries of replies: a reply is retried (``Settings.send_retries`` times, with
 a doubling back-off) only when Telegram cannot have received it -- the
@@ -17,12 +23,12 @@ twice. HTTP 429 is handled by ``AIORateLimiter(max_retries=3)``, which waits
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import replace
-from datetime import timedelta
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -38,14 +44,22 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackContext,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ExtBot,
     InlineQueryHandler,
@@ -57,15 +71,22 @@ from bot.dialogue import Answer, Choice, Engine, MissRecorder, Session
 from bot.lang import MAX_INPUT_CHARS, N_
 from bot.serve import render
 from bot.serve.conversations import Conversations, Turn
-from bot.serve.reload import Reloader
-from bot.serve.stores import StateStore
-from bot.serve.telegram.guard import FloodGate, install_redaction, split_text
+from bot.serve.metrics import Metrics
+from bot.serve.reload import Reloader, content_version
+from bot.serve.stores import ChatBusy, Store, StoreError
+from bot.serve.telegram.guard import install_redaction, split_text
 from bot.serve.telegram.settings import Settings
 
-#: A Telegram update is a few kilobytes; anything near this is not one.
-MAX_WEBHOOK_BODY = 1 << 20
-
-__all__ = ["COMMANDS", "Adapter", "App", "build_application", "serve", "start_app", "stop_app"]
+__all__ = [
+    "COMMANDS",
+    "Adapter",
+    "App",
+    "Outcome",
+    "build_application",
+    "chat_key",
+    "start_app",
+    "stop_app",
+]
 
 _LOGGER = logging.getLogger("bot.telegram")
 JSONDict = dict[str, Any]
@@ -94,8 +115,43 @@ CALLBACK_PREFIX = "ask:"
 #: Telegram's limit for callback_data, in bytes.
 MAX_CALLBACK_BYTES = 64
 #: Updates the bot asks Telegram for (edited messages are not among them).
-ALLOWED_UPDATES: Final = ("message", "callback_query", "inline_query")
+ALLOWED_UPDATES: Final = ("message", "callback_query", "inline_query", "my_chat_member")
 MAX_INLINE_RESULTS = 5
+
+
+def chat_key(chat_id: int) -> str:
+    """A Telegram chat's key in the store (stores are shared with other channels)."""
+    return f"telegram:{chat_id}"
+
+
+def update_key(update_id: int) -> str:
+    return f"telegram:{update_id}"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one update: set by the handlers, read by whoever fed the update in.
+
+    ``answered``, ``duplicate`` (committed before), ``busy`` (another worker
+    holds the chat: send it again later), ``flood_limited``, ``notice`` (a
+    UI message, not a turn), ``ignored``, ``blocked`` (the user blocked the
+    bot), ``send_failed`` (committed, but the reply may not have arrived),
+    ``failed``.
+    """
+
+    value: str = "ignored"
+    chat: int | None = None
+
+
+_OUTCOME: ContextVar[Outcome | None] = ContextVar("telegram_update_outcome", default=None)
+
+
+def _report(value: str, chat: int | None = None) -> None:
+    outcome = _OUTCOME.get()
+    if outcome is not None:
+        outcome.value = value
+        if chat is not None:
+            outcome.chat = chat
 
 
 def user_language(user: User | None, engine: Engine) -> str | None:
@@ -153,38 +209,93 @@ class MessageRateLimiter(AIORateLimiter):
 
 
 class Adapter:
-    """The handlers, and what they share: the engine, the state store, locks and flood control."""
+    """The handlers, and what they share: the conversations, the store, settings and metrics."""
 
     def __init__(
         self,
         settings: Settings,
         engine: Engine,
-        store: StateStore,
+        store: Store,
         misses: MissRecorder | None = None,
         reloader: Reloader | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.metrics = metrics if metrics is not None else Metrics("telegram")
+        self.reloader = reloader
         self.conversations = Conversations(
-            reloader if reloader is not None else engine, store, misses=misses
+            reloader if reloader is not None else engine,
+            store,
+            misses=misses,
+            lock_ttl=settings.lock_ttl,
+            lock_wait=settings.lock_wait if settings.webhook else settings.lock_ttl + 1.0,
+            observer=self.metrics,
         )
-        self.flood = FloodGate(settings.flood_burst, settings.flood_rate)
+        self._version = (
+            reloader.version if reloader is not None else content_version(engine.catalog.directory)
+        )
 
     @property
     def engine(self) -> Engine:
         """The engine in service: the newest valid knowledge base when live reload is on."""
         return self.conversations.engine
 
+    @property
+    def knowledge_base(self) -> str:
+        """The version (a short hash of the files) of the knowledge base in service."""
+        return self.reloader.version if self.reloader is not None else self._version
+
+    # -- one update ----------------------------------------------------------------
+
+    async def handle(self, app: App, update: Update) -> Outcome:
+        """Run ``update`` through the handlers; what became of it is logged, counted and returned."""
+        outcome = Outcome()
+        token = _OUTCOME.set(outcome)
+        started = time.perf_counter()
+        try:
+            await app.process_update(update)
+        except Exception:  # process_update hands handler errors to on_error; this is a bug
+            _LOGGER.exception("an update could not be processed")
+            outcome.value = "failed"
+        finally:
+            _OUTCOME.reset(token)
+        elapsed = time.perf_counter() - started
+        answered = outcome.value in ("answered", "send_failed")
+        self.metrics.update(outcome.value, elapsed if answered else None)
+        if self.reloader is not None:
+            self.metrics.knowledge_base_in_service(self.reloader.version, self.reloader.generation)
+        message = update.effective_message
+        _LOGGER.info(
+            "update %s: %s",
+            update.update_id,
+            outcome.value,
+            extra={
+                "update": update.update_id,
+                "chat": outcome.chat
+                if outcome.chat is not None
+                else (update.effective_chat.id if update.effective_chat else None),
+                "outcome": outcome.value,
+                "latency_ms": round(elapsed * 1000, 2),
+                "kb": self.knowledge_base,
+                "text": message.text if self.settings.log_text and message is not None else None,
+            },
+        )
+        return outcome
+
     # -- handlers ---------------------------------------------------------------
 
     async def on_start(self, update: Update, context: Context) -> None:
-        """Greet in the user's Telegram language and show the help."""
+        """Greet in the user's Telegram language; ``/start <payload>`` opens a topic or question."""
         message = update.effective_message
         if message is None or not await self._admit(update, context):
             return
         language = user_language(message.from_user, self.engine)
+        payload = context.args[0] if context.args else ""
 
         def start(session: Session) -> Answer:
+            if payload:
+                return session.open(payload)
             answer = session.ask("/start")
             greeting = session.engine.gettext(GREETING, session.lang)
             return replace(answer, text=f"{greeting} {answer.text}")
@@ -287,10 +398,24 @@ class Adapter:
                 )
             )
         await self._retrying(lambda: query.answer(results, cache_time=60, is_personal=True))
+        _report("answered")
+
+    async def on_membership(self, update: Update, context: Context) -> None:
+        """The bot was added to, or removed or blocked in, a chat: forget a chat that is gone."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        status = change.new_chat_member.status
+        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            await self._forget(change.chat.id, "the bot was removed or blocked")
+        else:
+            _LOGGER.info("the bot is now %s in chat %s", status, change.chat.id)
+        _report("membership", change.chat.id)
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log an error (the token is redacted) and tell the user when that is safe."""
         error = context.error
+        _report("failed")
         _LOGGER.error(
             "error while handling an update: %s: %s",
             type(error).__name__,
@@ -308,6 +433,7 @@ class Adapter:
             _LOGGER.warning(
                 "could not tell chat %s about the error: %s", chat.id, type(exc).__name__
             )
+        _report("failed")
 
     # -- the turn ----------------------------------------------------------------
 
@@ -320,7 +446,7 @@ class Adapter:
         language: str | None = None,
         chat_id: int | None = None,
     ) -> None:
-        """Typing..., then the conversation's answer; one chat's turns run in order."""
+        """The conversation's answer ("typing..." only if it is slow); one chat's turns in order."""
         chat = (
             chat_id
             if chat_id is not None
@@ -330,56 +456,87 @@ class Adapter:
         )
         if chat is None:
             return
-        message_id = update.message.message_id if update.message is not None else None
+        typing = asyncio.create_task(self._typing_later(context, chat))
+        sent: list[int] = []
 
         async def deliver(turn: Turn) -> None:
+            typing.cancel()
             answer = turn.answer
             text = render.for_chat(answer, turn.session.engine.gettext)
-            await self._send(context, chat, text, keyboard(answer), self._reply_to(update))
+            sent.append(
+                await self._send(
+                    context, chat, text, keyboard(answer), self._reply_to(update), _thread(update)
+                )
+            )
 
-        turn = await self.conversations.turn(
-            chat,
-            run,
-            lang=language or user_language(update.effective_user, self.engine),
-            force_lang=language is not None,
-            message_id=message_id,
-            before=lambda: self._typing(context, chat),
-            deliver=deliver,
-        )
+        try:
+            turn = await self.conversations.turn(
+                chat_key(chat),
+                run,
+                lang=language or user_language(update.effective_user, self.engine),
+                force_lang=language is not None,
+                update=update_key(update.update_id),
+                deliver=deliver,
+            )
+        except ChatBusy:
+            _report("busy", chat)
+            return
+        except (NetworkError, TimedOut) as exc:  # committed, but the reply may not have arrived
+            _LOGGER.warning("the reply to chat %s failed after its turn was saved: %s", chat, exc)
+            self.metrics.send_failures.labels("ambiguous").inc()
+            _report("send_failed", chat)
+            return
+        finally:
+            typing.cancel()
         if turn is None:
-            # Telegram delivers an update again when the bot stopped before
-            # confirming it (a restart, a failed final poll): answered already.
-            _LOGGER.info("message %s in chat %s was answered before; skipped", message_id, chat)
+            # Telegram delivers an update again when it was not confirmed (a restart, a
+            # timeout, another worker): answered already.
+            _report("duplicate", chat)
+        else:
+            _report("answered" if sent and sent[0] else "blocked", chat)
 
     async def _notice(self, update: Update, context: Context, message: str) -> None:
         """Send one translated UI message in the chat's language."""
         chat = update.effective_chat
         if chat is None:
             return
-        async with self.conversations.lock(chat.id):
-            state = await asyncio.to_thread(self.store.load, chat.id)
-            lang = (
-                (state or {}).get("lang")
-                or user_language(update.effective_user, self.engine)
-                or self.engine.default_lang
-            )
-            await self._send(
-                context,
-                chat.id,
-                self.engine.gettext(message, str(lang)),
-                None,
-                self._reply_to(update),
-            )
+        try:
+            state = (await self.store.load(chat_key(chat.id))).state
+        except StoreError:
+            state = None
+        lang = (
+            (state or {}).get("lang")
+            or user_language(update.effective_user, self.engine)
+            or self.engine.default_lang
+        )
+        await self._send(
+            context,
+            chat.id,
+            self.engine.gettext(message, str(lang)),
+            None,
+            self._reply_to(update),
+            _thread(update),
+        )
+        _report("notice", chat.id)
 
     async def _admit(self, update: Update, context: Context) -> bool:
         """Flood control: False (after one polite notice) when the user sends too fast."""
         user = update.effective_user
         if user is None:
             return True
-        verdict = self.flood.check(user.id)
+        try:
+            verdict = await self.store.allow(
+                f"telegram:user:{user.id}", self.settings.flood_burst, self.settings.flood_rate
+            )
+        except StoreError as exc:
+            self.metrics.store_failed("allow")
+            _LOGGER.error("the store failed (flood control): %s", exc)
+            return True
         if verdict == "warn":
             _LOGGER.info("slowing down user %s", user.id)
             await self._notice(update, context, SLOW_DOWN)
+        if verdict != "ok":
+            _report("flood_limited")
         return verdict == "ok"
 
     def _addressed(self, message: Message, context: Context) -> bool:
@@ -415,7 +572,9 @@ class Adapter:
 
     # -- sending ---------------------------------------------------------------
 
-    async def _typing(self, context: Context, chat_id: int) -> None:
+    async def _typing_later(self, context: Context, chat_id: int) -> None:
+        """ "typing..." for a turn still running after ``typing_after`` seconds."""
+        await asyncio.sleep(self.settings.typing_after)
         try:
             await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
         except TelegramError as exc:  # the answer matters, the typing indicator does not
@@ -428,8 +587,14 @@ class Adapter:
         text: str,
         markup: InlineKeyboardMarkup | None,
         reply_to: int | None,
-    ) -> None:
-        """Plain text (no parse_mode), split at 4096 characters; buttons on the last part."""
+        thread: int | None = None,
+    ) -> int:
+        """Plain text (no parse_mode), split at 4096 characters; buttons on the last part.
+
+        Follows a group that became a supergroup (the chat's state moves with
+        it) and forgets a chat whose user blocked the bot. Returns the chat id
+        the reply went to, 0 if it could not go anywhere.
+        """
         parts = split_text(text or "…")
         for number, part in enumerate(parts, 1):
             last = number == len(parts)
@@ -438,14 +603,39 @@ class Adapter:
                 if reply_to and number == 1
                 else None
             )
-            send = partial(
-                context.bot.send_message,
-                chat_id,
-                part,
-                reply_markup=markup if last else None,
-                reply_parameters=reply,
-            )
-            await self._retrying(send)
+            for _ in range(2):  # once more at a migrated chat's new id
+                send = partial(
+                    context.bot.send_message,
+                    chat_id,
+                    part,
+                    reply_markup=markup if last else None,
+                    reply_parameters=reply,
+                    message_thread_id=thread,
+                )
+                try:
+                    await self._retrying(send)
+                    break
+                except ChatMigrated as exc:
+                    new_id = int(exc.new_chat_id)
+                    _LOGGER.info("chat %s became supergroup %s; following it", chat_id, new_id)
+                    try:
+                        await self.store.move(chat_key(chat_id), chat_key(new_id))
+                    except StoreError as error:
+                        self.metrics.store_failed("move")
+                        _LOGGER.error("the store failed (move): %s", error)
+                    chat_id = new_id
+                except Forbidden as exc:
+                    await self._forget(chat_id, str(exc))
+                    return 0
+        return chat_id
+
+    async def _forget(self, chat_id: int, reason: str) -> None:
+        _LOGGER.info("forgetting chat %s: %s", chat_id, reason)
+        try:
+            await self.store.forget(chat_key(chat_id))
+        except StoreError as exc:
+            self.metrics.store_failed("forget")
+            _LOGGER.error("the store failed (forget): %s", exc)
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run a Bot API call, retrying only failures where Telegram cannot have received it."""
@@ -468,28 +658,41 @@ class Adapter:
                 await asyncio.sleep(delay)
 
 
+def _thread(update: Update) -> int | None:
+    """A forum topic's id, so the reply stays in the topic it answers."""
+    message = update.effective_message
+    if message is not None and message.is_topic_message and message.message_thread_id:
+        return message.message_thread_id
+    return None
+
+
 def build_application(
     settings: Settings,
     engine: Engine,
-    store: StateStore,
+    store: Store,
     misses: MissRecorder | None = None,
     reloader: Reloader | None = None,
+    metrics: Metrics | None = None,
 ) -> App:
     """Wire the handlers into a python-telegram-bot application (not started).
 
+    Updates are fed to :meth:`Adapter.handle` (``app.bot_data["adapter"]``)
+    by the webhook or by polling, not by python-telegram-bot's own updater.
     ``misses`` (optional) records declined questions, as ``--log-misses`` does in the console;
     ``reloader`` (optional) serves edited ``intents/`` files without a restart.
     """
     install_redaction(settings.token, settings.secret_token)
-    adapter = Adapter(settings, engine, store, misses, reloader)
+    adapter = Adapter(settings, engine, store, misses, reloader, metrics)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
-        .concurrent_updates(True)
+        .updater(None)
         .job_queue(None)
         .connect_timeout(10.0)
         .read_timeout(15.0)
         .write_timeout(15.0)
+        .pool_timeout(10.0)
+        .connection_pool_size(max(8, min(256, settings.max_in_flight)))
         .get_updates_read_timeout(settings.poll_timeout + 10.0)
     )
     if settings.base_url:
@@ -513,6 +716,7 @@ def build_application(
     )
     app.add_handler(CallbackQueryHandler(adapter.on_button))
     app.add_handler(InlineQueryHandler(adapter.on_inline_query))
+    app.add_handler(ChatMemberHandler(adapter.on_membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(adapter.on_error)
     return app
 
@@ -547,82 +751,36 @@ async def _set_commands(app: App, engine: Engine) -> None:
             _LOGGER.warning("could not register the %s command menu: %s", lang, exc)
 
 
-def _polling_error(exc: TelegramError) -> None:
-    """Log a failed getUpdates; python-telegram-bot retries it with back-off."""
-    _LOGGER.warning("fetching updates failed (%s: %s); retrying", type(exc).__name__, exc)
-
-
-def _limit_webhook_body(app: App) -> None:
-    """Refuse webhook requests larger than any real update (tornado's default is 100 MB).
-
-    python-telegram-bot does not expose the setting; its webhook server is a
-    tornado ``HTTPServer``, whose connection parameters apply to every new
-    connection.
-    """
-    server = getattr(getattr(app.updater, "_httpd", None), "_http_server", None)
-    params = getattr(server, "conn_params", None)
-    if params is None or not hasattr(params, "max_body_size"):
-        _LOGGER.warning("cannot limit the webhook request size with this python-telegram-bot")
-        return
-    params.max_body_size = MAX_WEBHOOK_BODY
+async def register_webhook(app: App, settings: Settings) -> None:
+    """Tell Telegram where to send updates, with the shared secret (``set-webhook``)."""
+    assert settings.webhook_url is not None
+    await app.bot.set_webhook(
+        settings.webhook_url,
+        secret_token=settings.secret_token,
+        allowed_updates=list(ALLOWED_UPDATES),
+        max_connections=40,
+    )
+    _LOGGER.info("webhook registered")
 
 
 async def start_app(app: App, settings: Settings) -> None:
-    """Initialise (with retries), register commands, and start polling or the webhook server."""
+    """Initialise (with retries), register the command menu and, if asked, the webhook."""
     await _initialize(app, settings)
     try:
         adapter: Adapter = app.bot_data["adapter"]
         await _set_commands(app, adapter.engine)
         await app.start()
-        assert app.updater is not None
-        if settings.webhook:
-            await app.updater.start_webhook(
-                listen=settings.listen,
-                port=settings.port,
-                url_path=settings.url_path,
-                webhook_url=settings.webhook_url,
-                secret_token=settings.secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-                bootstrap_retries=settings.bootstrap_retries,
-            )
-            _limit_webhook_body(app)
-        else:
-            await app.updater.start_polling(
-                poll_interval=0.0,
-                timeout=timedelta(seconds=settings.poll_timeout),
-                allowed_updates=ALLOWED_UPDATES,
-                bootstrap_retries=settings.bootstrap_retries,
-                error_callback=_polling_error,
-            )
+        if settings.webhook and settings.set_webhook:
+            await register_webhook(app, settings)
+        elif not settings.webhook:
+            await app.bot.delete_webhook()  # polling and a webhook exclude each other
     except BaseException:
         await stop_app(app)
         raise
-    _LOGGER.info(
-        "@%s is running (%s)", app.bot.username, "webhook" if settings.webhook else "polling"
-    )
 
 
 async def stop_app(app: App) -> None:
-    """Stop fetching updates, finish the ones in hand, and release connections."""
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
+    """Release the Bot API connections."""
     if app.running:
         await app.stop()
     await app.shutdown()
-
-
-async def serve(app: App, settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or until ``stop`` is set), then shut down cleanly."""
-    import signal
-
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
-            loop.add_signal_handler(sig, stop.set)
-    await start_app(app, settings)
-    try:
-        await stop.wait()
-    finally:
-        _LOGGER.info("stopping")
-        await stop_app(app)

@@ -1,15 +1,12 @@
-"""Small safeguards: secret redaction in logs, per-user flood control, message splitting."""
+"""Small safeguards: secret redaction in logs, message splitting."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-__all__ = ["FloodGate", "install_redaction", "redact", "split_text"]
+__all__ = ["install_redaction", "redact", "split_text"]
 
 #: Telegram's limit for one message's text.
 MAX_MESSAGE = 4096
@@ -78,59 +75,6 @@ def install_redaction(*secrets: str | None) -> None:
 
         logging.setLogRecordFactory(factory)
         _INSTALLED = True
-
-
-# -- flood control --------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    stamp: float
-    warned: bool = False
-
-
-class FloodGate:
-    """A token bucket per user: ``burst`` messages at once, then ``rate`` per second.
-
-    :meth:`check` says ``"ok"`` (go ahead), ``"warn"`` (over the limit: say
-    "slow down" once) or ``"drop"`` (still over: ignore silently).
-    """
-
-    def __init__(
-        self, burst: int, rate: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.burst = float(burst)
-        self.rate = rate
-        self.clock = clock
-        self._buckets: dict[int, _Bucket] = {}
-
-    def check(self, user_id: int) -> Literal["ok", "warn", "drop"]:
-        now = self.clock()
-        bucket = self._buckets.get(user_id)
-        if bucket is None:
-            if len(self._buckets) >= 10_000:
-                self._forget_idle(now)
-            bucket = self._buckets[user_id] = _Bucket(self.burst, now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
-        bucket.stamp = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            bucket.warned = False
-            return "ok"
-        if bucket.warned:
-            return "drop"
-        bucket.warned = True
-        return "warn"
-
-    def _forget_idle(self, now: float) -> None:
-        full = [
-            u
-            for u, b in self._buckets.items()
-            if b.tokens + (now - b.stamp) * self.rate >= self.burst
-        ]
-        for user_id in full:
-            del self._buckets[user_id]
 
 
 # -- long replies -----------------------------------------------------------------

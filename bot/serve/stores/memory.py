@@ -1,0 +1,92 @@
+"""A store in the process's memory: for the console, tests and benchmarks; lost on exit."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.serve.stores.base import UPDATE_TTL, Commit, Saved, Verdict, bucket
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """The :class:`~bot.serve.stores.Store` contract in dicts (state kept as JSON text)."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._chats: dict[str, tuple[str, int]] = {}
+        self._updates: dict[str, float] = {}
+        self._locks: dict[str, tuple[str, float]] = {}
+        self._buckets: dict[str, tuple[float, float, bool]] = {}
+
+    async def load(self, chat: str) -> Saved:
+        saved = self._chats.get(chat)
+        if saved is None:
+            return Saved(None, 0)
+        return Saved(dict(json.loads(saved[0])), saved[1])
+
+    async def commit(
+        self, chat: str, state: Mapping[str, Any], *, version: int, update: str | None = None
+    ) -> Commit:
+        if update is not None and await self.processed(update):
+            return Commit.DUPLICATE
+        current = self._chats.get(chat, ("", 0))[1]
+        if current != version:
+            return Commit.CONFLICT
+        self._chats[chat] = (json.dumps(dict(state), ensure_ascii=False), version + 1)
+        if update is not None:
+            self._updates[update] = self.clock() + UPDATE_TTL
+            if len(self._updates) > 100_000:
+                self._prune()
+        return Commit.DONE
+
+    async def processed(self, update: str) -> bool:
+        expires = self._updates.get(update)
+        return expires is not None and expires > self.clock()
+
+    async def acquire(self, chat: str, token: str, ttl: float) -> bool:
+        held = self._locks.get(chat)
+        if held is not None and held[1] > self.clock() and held[0] != token:
+            return False
+        self._locks[chat] = (token, self.clock() + ttl)
+        return True
+
+    async def extend(self, chat: str, token: str, ttl: float) -> bool:
+        held = self._locks.get(chat)
+        if held is None or held[0] != token or held[1] <= self.clock():
+            return False
+        self._locks[chat] = (token, self.clock() + ttl)
+        return True
+
+    async def release(self, chat: str, token: str) -> None:
+        held = self._locks.get(chat)
+        if held is not None and held[0] == token:
+            del self._locks[chat]
+
+    async def allow(self, key: str, burst: int, rate: float) -> Verdict:
+        now = self.clock()
+        tokens, at, warned = self._buckets.get(key, (None, None, False))
+        verdict, left, warned = bucket(tokens, at, warned, now, burst, rate)
+        self._buckets[key] = (left, now, warned)
+        return verdict
+
+    async def move(self, chat: str, to: str) -> None:
+        saved = self._chats.pop(chat, None)
+        if saved is not None:
+            self._chats[to] = (saved[0], self._chats.get(to, ("", 0))[1] + 1)
+
+    async def forget(self, chat: str) -> None:
+        self._chats.pop(chat, None)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def _prune(self) -> None:
+        now = self.clock()
+        self._updates = {u: t for u, t in self._updates.items() if t > now}
