@@ -284,3 +284,7 @@ async def test_the_command_line_bot_answers_and_stops_on_sigterm(
     assert "running (polling)" in log and "stopping" in log
     assert TOKEN.split(":", 1)[1] not in log
     assert (tmp_path / "d" / "state.db").exists()
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]  # JSON lines only
+    answered = [line for line in lines if line.get("outcome") == "answered"]
+    assert answered and answered[0]["chat"] == 201 and "latency_ms" in answered[0]
+    assert "text" not in answered[0]  # no message text unless --log-text

@@ -1,0 +1,154 @@
+"""Telegram's conventions: migrated groups, blocked users, membership, deep links, forum topics,
+a store that fails, and a stop at any moment."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakeserver import BOT_ID, BOT_USERNAME, FakeBotApi
+from servers import free_port
+from tgsupport import TOKEN, Starter, settle, shown
+
+from bot import Engine, Session
+from bot.dialogue.session import HELP
+
+ROOT = Path(__file__).resolve().parents[2]
+TRADE_EN = "What was the trade volume in 2016?"
+
+
+async def test_a_group_that_became_a_supergroup_keeps_its_conversation(
+    api: FakeBotApi, start_bot: Starter, engine: Engine
+) -> None:
+    await start_bot()
+    api.message(-5, f"/lang@{BOT_USERNAME} tr", chat_type="group", user_id=7)
+    await api.wait_sent(-5, 1)
+    api.fail("sendMessage", "migrate:-1005")
+    api.message(-5, f"@{BOT_USERNAME} {TRADE_EN}", chat_type="group", user_id=7)
+    (moved,) = await api.wait_sent(-1005, 1)
+    assert moved == shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))
+    # The state went with the chat: /source there shows where the last answer came from.
+    api.message(-1005, f"/source@{BOT_USERNAME}", chat_type="supergroup", user_id=7)
+    texts = await api.wait_sent(-1005, 2)
+    mirror = Session(engine, {"lang": "en"})
+    mirror.ask("/lang tr")
+    mirror.ask(TRADE_EN)
+    assert texts[1] == shown(mirror.ask("/source"))
+    assert texts[1] != shown(Session(engine, {"lang": "en"}).ask("/source"))
+
+
+async def test_a_user_who_blocked_the_bot_is_forgotten_quietly(
+    api: FakeBotApi, start_bot: Starter, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    await start_bot()
+    api.message(301, "/lang tr")
+    await api.wait_sent(301, 1)
+    api.fail("sendMessage", "403")
+    with caplog.at_level(logging.INFO):
+        api.message(301, "/help")
+        await api.wait_for(lambda: "forgetting chat 301" in caplog.text)
+    await settle()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    attempts = [c for c in api.calls if c.method == "sendMessage" and c.params["chat_id"] == 301]
+    assert [c.status for c in attempts] == [200, 403]  # not retried
+    api.message(301, "/help", language_code="en")  # unblocked: a fresh start, in English
+    texts = await api.wait_sent(301, 2)
+    assert texts[1] == engine.gettext(HELP, "en")
+
+
+def _membership(chat_id: int, status: str) -> dict[str, Any]:
+    user = {"id": chat_id, "is_bot": False, "first_name": "U"}
+    me = {"id": BOT_ID, "is_bot": True, "first_name": "KZ Bot", "username": BOT_USERNAME}
+    return {
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "private", "first_name": "U"},
+            "from": user,
+            "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": me},
+            "new_chat_member": {"status": status, "user": me, "until_date": 0}
+            if status == "kicked"
+            else {"status": status, "user": me},
+        }
+    }
+
+
+async def test_membership_updates_forget_a_chat_that_is_gone(
+    api: FakeBotApi, start_bot: Starter, engine: Engine
+) -> None:
+    running = await start_bot()
+    api.message(311, "/lang tr")
+    await api.wait_sent(311, 1)
+    api.push(_membership(311, "kicked"))
+    await api.wait_for(
+        lambda: running.bot.metrics.updates.labels("telegram", "membership")._value.get() == 1
+    )
+    assert (await running.store.load("telegram:311")).state is None
+    api.message(311, "/help", language_code="en")
+    assert (await api.wait_sent(311, 2))[1] == engine.gettext(HELP, "en")
+
+
+@pytest.mark.parametrize("link", ["trade-volume", "economy", "no-such-thing"])
+async def test_start_deep_links_open_a_question_or_a_topic(
+    api: FakeBotApi, start_bot: Starter, engine: Engine, link: str
+) -> None:
+    await start_bot()
+    api.message(321, f"/start {link}")
+    (text,) = await api.wait_sent(321, 1)
+    expected = Session(engine, {"lang": "en"}).open(link)
+    assert text == shown(expected)
+    if link == "trade-volume":
+        assert expected.intent == "trade.volume"
+    elif link == "economy":
+        assert [g.title for g in expected.topics] == ["Trade and investment"]
+
+
+async def test_replies_in_a_forum_topic_stay_in_the_topic(
+    api: FakeBotApi, start_bot: Starter
+) -> None:
+    await start_bot()
+    topic = {"is_topic_message": True, "message_thread_id": 77}
+    api.message(
+        -1009, f"@{BOT_USERNAME} {TRADE_EN}", chat_type="supergroup", user_id=9, extra=topic
+    )
+    await api.wait_sent(-1009, 1)
+    api.message(-1009, f"@{BOT_USERNAME} {TRADE_EN}", chat_type="supergroup", user_id=9)
+    await api.wait_sent(-1009, 2)
+    threads = [c.params.get("message_thread_id") for c in api.sent(-1009)]
+    assert threads == [77, None]
+
+
+async def test_a_store_that_fails_never_stops_answers(
+    api: FakeBotApi, start_bot: Starter, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    running = await start_bot(store=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+    api.message(331, TRADE_EN)
+    assert await api.wait_sent(331, 1) == [shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))]
+    errors = running.bot.metrics.store_errors
+    assert errors.labels("load")._value.get() == 1
+    assert errors.labels("allow")._value.get() == 1
+    assert "the store failed" in caplog.text
+
+
+async def test_sigterm_during_start_up_retries_stops_at_once(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=f"http://127.0.0.1:{free_port()}/bot")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram", "--bootstrap-retries", "-1",
+        "--store", f"sqlite:///{tmp_path / 'state.db'}",
+        env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    while b"retrying" not in await asyncio.wait_for(process.stderr.readline(), 30):
+        pass
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 0, stderr.decode()
+    assert time.monotonic() - started < 10
