@@ -141,7 +141,9 @@ def test_a_failing_store_never_stops_an_answer(caplog: pytest.LogCaptureFixture)
     assert "disk full" in caplog.text
 
 
-def test_a_state_of_the_wrong_shape_is_reset_and_the_chat_goes_on() -> None:
+def test_a_state_of_the_wrong_shape_is_reset_and_the_chat_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     store = MemoryStore()
     conversations = Conversations(Engine.load(SMALL), store)
     bad = {"intent": [], "time": 1e308, "lang": {"x": 1}, "turn": -5, "offered": "abc"}
@@ -151,6 +153,7 @@ def test_a_state_of_the_wrong_shape_is_reset_and_the_chat_goes_on() -> None:
     saved = asyncio.run(store.load("1"))
     assert saved.state is not None and saved.state["intent"] == "trade.volume"
     assert saved.version == 2
+    assert "wrong shape (intent, lang, offered, time, turn)" in caplog.text
 
 
 def test_the_language_of_a_new_conversation() -> None:

@@ -102,6 +102,7 @@ class Conversations:
         force_lang: bool = False,
         update: str | None = None,
         deliver: Callable[[Turn], Awaitable[None]] | None = None,
+        offload: bool = False,
     ) -> Turn | None:
         """Run one turn of ``chat``'s conversation; turns of one chat run one at a time, in order.
 
@@ -110,7 +111,9 @@ class Conversations:
         (the id of what the front end received) makes it answered once:
         ``None`` comes back for an update committed before. ``deliver`` sends
         the answer once the turn is committed, still holding the chat's lock.
-        Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
+        ``offload`` runs the request in a worker thread, for a front end that
+        knows it is slow (a long message takes tens of milliseconds), so the
+        event loop keeps serving other chats meanwhile. Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
         the chat for longer than ``lock_wait``.
         """
         async with self.lock(chat):
@@ -120,13 +123,19 @@ class Conversations:
             async with holding(self.store, chat, ttl=self.lock_ttl, wait=self.lock_wait):
                 if self.observer is not None:
                     self.observer.lock_waited(asyncio.get_running_loop().time() - started)
-                turn = await self._commit(chat, request, lang, force_lang, update)
+                turn = await self._commit(chat, request, lang, force_lang, update, offload)
                 if turn is not None and deliver is not None:
                     await deliver(turn)
                 return turn
 
     async def _commit(
-        self, chat: str, request: Request, lang: str | None, force_lang: bool, update: str | None
+        self,
+        chat: str,
+        request: Request,
+        lang: str | None,
+        force_lang: bool,
+        update: str | None,
+        offload: bool,
     ) -> Turn | None:
         """Load, run, commit; once more if the chat changed meanwhile (a lock that expired)."""
         for _ in range(2):
@@ -135,7 +144,8 @@ class Conversations:
             if lang is not None and (force_lang or state is None):
                 state = {**(state or {}), "lang": lang}
             session = self.session(state)
-            answer = request(session)
+            _warn_if_reset(chat, state, session)
+            answer = await asyncio.to_thread(request, session) if offload else request(session)
             if saved.version < 0:  # the store could not be read: answer, do not overwrite
                 return Turn(answer, session)
             outcome = await self._safely(
@@ -187,3 +197,17 @@ class Conversations:
         if lock is None:
             lock = self._locks[chat] = asyncio.Lock()
         return lock
+
+
+def _warn_if_reset(chat: str, state: Mapping[str, Any] | None, session: Session) -> None:
+    """Say so when a saved state had fields of the wrong shape (the session dropped them)."""
+    if not state:
+        return
+    kept = session.state
+    reset = sorted(key for key, value in state.items() if kept.get(key) != value)
+    if reset:
+        _LOGGER.warning(
+            "the saved state of chat %s had fields of the wrong shape (%s); they were reset",
+            chat,
+            ", ".join(reset[:8]),
+        )

@@ -117,6 +117,9 @@ MAX_CALLBACK_BYTES = 64
 #: Updates the bot asks Telegram for (edited messages are not among them).
 ALLOWED_UPDATES: Final = ("message", "callback_query", "inline_query", "my_chat_member")
 MAX_INLINE_RESULTS = 5
+#: A message longer than this is answered in a worker thread (it takes tens of milliseconds:
+#: its clauses are read one by one), so other chats are not kept waiting.
+OFFLOAD_CHARS = 400
 
 
 def chat_key(chat_id: int) -> str:
@@ -327,7 +330,9 @@ class Adapter:
         text = message.text[:MAX_INPUT_CHARS]
         if message.chat.type != ChatType.PRIVATE and context.bot.username:
             text = re.sub(rf"(?i)@{re.escape(context.bot.username)}\b", " ", text).strip()
-        await self._turn(update, context, lambda session: session.ask(text))
+        await self._turn(
+            update, context, lambda session: session.ask(text), offload=len(text) > OFFLOAD_CHARS
+        )
 
     async def on_other(self, update: Update, context: Context) -> None:
         """Say that only text is read (stickers, photos, voice, documents...)."""
@@ -445,6 +450,7 @@ class Adapter:
         *,
         language: str | None = None,
         chat_id: int | None = None,
+        offload: bool = False,
     ) -> None:
         """The conversation's answer ("typing..." only if it is slow); one chat's turns in order."""
         chat = (
@@ -477,6 +483,7 @@ class Adapter:
                 force_lang=language is not None,
                 update=update_key(update.update_id),
                 deliver=deliver,
+                offload=offload,
             )
         except ChatBusy:
             _report("busy", chat)
