@@ -8,24 +8,24 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck pytest check eval bench fuzz properties telegram clean messages system
 
-# System packages the tests need: a real redis-server for the store contract and the
-# two-process webhook tests (installed with apt-get where it is missing and we may).
+# System packages the tests need: a real redis-server (the store contract, the two-worker
+# webhook tests) and Debian's chromium (the web chat in a real browser), installed with
+# apt-get where they are missing and we may.
+SYSTEM_PACKAGES := redis-server:redis-server chromium:chromium
 system:
-	@command -v redis-server >/dev/null 2>&1 || { \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing$$missing (apt-get)"; \
 			apt-get update -qq && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 		else \
-			echo "the tests need redis-server: install it (Debian/Ubuntu: apt-get install redis-server)" >&2; \
+			echo "the tests need:$$missing (Debian/Ubuntu: apt-get install$$missing)" >&2; \
 			exit 1; \
 		fi; \
-	}
-
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	fi
 
 run: $(STAMP)
 	$(BIN)/python -m bot console

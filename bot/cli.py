@@ -1,4 +1,4 @@
-"""The command line: ask, console, intents, check, eval, near-misses, misses, telegram.
+"""The command line: ask, console, intents, check, eval, near-misses, misses, telegram, serve.
 
 Every command reads input defensively: malformed UTF-8 is replaced, huge lines
 are cut, and one bad line never stops a batch. Exactly one answer per input line.
@@ -78,18 +78,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_intents(args: argparse.Namespace) -> int:
     engine = _engine(args)
     if args.json:
-        catalogue = [
-            {
-                "id": i.id,
-                "topic": i.topic,
-                "title": i.title,
-                "phrases": {lang: list(i.phrases[lang]) for lang in engine.codes},
-                "answer": i.answer,
-                "source": list(i.source),
-                "related": list(i.related),
-            }
-            for i in engine.intents
-        ]
+        catalogue = [i.to_dict(engine.codes) for i in engine.intents]
         print(json.dumps(catalogue, ensure_ascii=False, indent=2))
         return 0
     for intent in engine.intents:
@@ -229,6 +218,39 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     return int(telegram_main(args.rest, Path(intents) if intents else None))
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from bot.serve.http import main as serve_main
+    except ImportError as exc:
+        print(
+            f"error: the HTTP server needs Starlette and uvicorn: pip install 'kzbot[server]' ({exc})",
+            file=sys.stderr,
+        )
+        return 2
+    intents = getattr(args, "intents", None)
+    return int(serve_main(args.rest, Path(intents) if intents else None))
+
+
+#: Commands whose options are their own (parsed by the front end, after the command).
+_SERVERS = {"telegram": cmd_telegram, "serve": cmd_serve}
+
+
+def _server_command(arguments: list[str]) -> tuple[str, str | None, list[str]] | None:
+    """``[--intents DIR] telegram|serve ...`` split into (command, intents, its options)."""
+    intents: str | None = None
+    rest = list(arguments)
+    while rest and rest[0].startswith("--intents"):
+        if rest[0] == "--intents" and len(rest) > 1:
+            intents, rest = rest[1], rest[2:]
+        elif rest[0].startswith("--intents="):
+            intents, rest = rest[0].split("=", 1)[1], rest[1:]
+        else:
+            return None
+    if rest and rest[0] in _SERVERS:
+        return rest[0], intents, rest[1:]
+    return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -307,16 +329,22 @@ def build_parser() -> argparse.ArgumentParser:
     telegram = commands.add_parser("telegram", help="run the Telegram bot", add_help=False)
     telegram.add_argument("rest", nargs=argparse.REMAINDER)
     telegram.set_defaults(func=cmd_telegram)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API and the web chat", add_help=False)
+    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["telegram"]:
-        # Everything after `telegram` is the bot's own options (argparse's
-        # REMAINDER will not take an option first).
-        return cmd_telegram(argparse.Namespace(rest=arguments[1:]))
+    server = _server_command(arguments)
+    if server is not None:
+        # Everything after `telegram` or `serve` is that front end's own options
+        # (argparse's REMAINDER will not take an option first).
+        command, intents, rest = server
+        return _SERVERS[command](argparse.Namespace(rest=rest, intents=intents))
     parser = build_parser()
     args = parser.parse_args(arguments)
     if args.command is None:

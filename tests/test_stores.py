@@ -174,6 +174,18 @@ async def test_a_chat_moves_and_is_forgotten(make: Callable[[], Store]) -> None:
     assert await store.load("supergroup") == Saved(None, 0)
 
 
+async def test_a_chat_with_a_ttl_is_forgotten_when_idle(make: Callable[[], Store]) -> None:
+    store = make()
+    await store.commit("idle", {"turn": 1}, version=0, ttl=0.1)
+    await store.commit("kept", {"turn": 1}, version=0)
+    assert await store.load("idle") == Saved({"turn": 1}, 1)
+    await store.commit("idle", {"turn": 2}, version=1, ttl=0.1)  # each commit restarts the clock
+    await asyncio.sleep(0.2)
+    assert await store.load("idle") == Saved(None, 0)
+    assert await store.commit("idle", {"turn": 1}, version=0) is Commit.DONE  # a new chat
+    assert await store.load("kept") == Saved({"turn": 1}, 1)
+
+
 async def test_ping(make: Callable[[], Store]) -> None:
     await make().ping()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,18 @@ class Intent:
     @property
     def is_smalltalk(self) -> bool:
         return self.topic == SMALLTALK
+
+    def to_dict(self, languages: Iterable[str]) -> dict[str, Any]:
+        """The intent as JSON (``python -m bot intents --json``, ``GET /v1/intents``)."""
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "title": self.title,
+            "phrases": {lang: list(self.phrases[lang]) for lang in languages},
+            "answer": self.answer,
+            "source": list(self.source),
+            "related": list(self.related),
+        }
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from bot.serve.metrics import CONTENT_TYPE, Metrics
 
@@ -90,19 +92,31 @@ def app_with_health(
         assert metrics is not None
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        message = "no such endpoint" if status == 404 else str(getattr(exc, "detail", "")).lower()
+        return error(status, message or "cannot be served")
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        _LOGGER.error("a request failed: %s", type(exc).__name__, exc_info=exc)
+        return error(500, "something went wrong on our side")
+
     health = [
         Route("/livez", livez, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
     if metrics is not None:
         health.append(Route("/metrics", metrics_page, methods=["GET"]))
-    return Starlette(routes=[*routes, *health])
+    return Starlette(
+        routes=[*routes, *health],
+        exception_handlers={HTTPException: not_found, Exception: failed},
+    )
 
 
 class HttpServer(uvicorn.Server):
     """uvicorn's server, leaving SIGINT/SIGTERM to the bot (which drains its turns first)."""
 
-    def __init__(self, app: Starlette, host: str, port: int, *, shutdown_timeout: float) -> None:
+    def __init__(self, app: ASGIApp, host: str, port: int, *, shutdown_timeout: float) -> None:
         super().__init__(
             uvicorn.Config(
                 app,

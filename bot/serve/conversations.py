@@ -103,6 +103,7 @@ class Conversations:
         update: str | None = None,
         deliver: Callable[[Turn], Awaitable[None]] | None = None,
         offload: bool = False,
+        ttl: float | None = None,
     ) -> Turn | None:
         """Run one turn of ``chat``'s conversation; turns of one chat run one at a time, in order.
 
@@ -113,7 +114,8 @@ class Conversations:
         the answer once the turn is committed, still holding the chat's lock.
         ``offload`` runs the request in a worker thread, for a front end that
         knows it is slow (a long message takes tens of milliseconds), so the
-        event loop keeps serving other chats meanwhile. Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
+        event loop keeps serving other chats meanwhile. ``ttl`` forgets the
+        conversation after that many idle seconds. Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
         the chat for longer than ``lock_wait``.
         """
         async with self.lock(chat):
@@ -123,7 +125,7 @@ class Conversations:
             async with holding(self.store, chat, ttl=self.lock_ttl, wait=self.lock_wait):
                 if self.observer is not None:
                     self.observer.lock_waited(asyncio.get_running_loop().time() - started)
-                turn = await self._commit(chat, request, lang, force_lang, update, offload)
+                turn = await self._commit(chat, request, lang, force_lang, update, offload, ttl)
                 if turn is not None and deliver is not None:
                     await deliver(turn)
                 return turn
@@ -136,6 +138,7 @@ class Conversations:
         force_lang: bool,
         update: str | None,
         offload: bool,
+        ttl: float | None,
     ) -> Turn | None:
         """Load, run, commit; once more if the chat changed meanwhile (a lock that expired)."""
         for _ in range(2):
@@ -150,7 +153,9 @@ class Conversations:
                 return Turn(answer, session)
             outcome = await self._safely(
                 "commit",
-                self.store.commit(chat, session.state, version=saved.version, update=update),
+                self.store.commit(
+                    chat, session.state, version=saved.version, update=update, ttl=ttl
+                ),
             )
             if outcome is Commit.DUPLICATE:
                 return None

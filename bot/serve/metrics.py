@@ -74,10 +74,11 @@ class Metrics:
 
     # -- what the front ends report -------------------------------------------------
 
-    def update(self, outcome: str, seconds: float | None = None) -> None:
-        self.updates.labels(self.channel, outcome).inc()
+    def update(self, outcome: str, seconds: float | None = None, *, channel: str = "") -> None:
+        channel = channel or self.channel
+        self.updates.labels(channel, outcome).inc()
         if seconds is not None:
-            self.latency.labels(self.channel).observe(seconds)
+            self.latency.labels(channel).observe(seconds)
 
     def knowledge_base_in_service(self, version: str, reloads: int) -> None:
         self.knowledge_base.clear()

@@ -87,9 +87,19 @@ class Store(Protocol):
         ...
 
     async def commit(
-        self, chat: str, state: Mapping[str, Any], *, version: int, update: str | None = None
+        self,
+        chat: str,
+        state: Mapping[str, Any],
+        *,
+        version: int,
+        update: str | None = None,
+        ttl: float | None = None,
     ) -> Commit:
-        """Write ``state`` as the chat's version ``version + 1`` and mark ``update`` processed."""
+        """Write ``state`` as the chat's version ``version + 1`` and mark ``update`` processed.
+
+        With ``ttl``, the chat is forgotten after ``ttl`` seconds without a commit
+        (an HTTP conversation); without, it is kept.
+        """
         ...
 
     async def processed(self, update: str) -> bool:

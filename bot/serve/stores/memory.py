@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,26 +18,40 @@ class MemoryStore:
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._chats: dict[str, tuple[str, int]] = {}
+        self._chats: dict[str, tuple[str, int, float]] = {}
         self._updates: dict[str, float] = {}
         self._locks: dict[str, tuple[str, float]] = {}
         self._buckets: dict[str, tuple[float, float, bool]] = {}
 
-    async def load(self, chat: str) -> Saved:
+    def _live(self, chat: str) -> tuple[str, int, float] | None:
         saved = self._chats.get(chat)
+        if saved is not None and saved[2] <= self.clock():
+            del self._chats[chat]
+            return None
+        return saved
+
+    async def load(self, chat: str) -> Saved:
+        saved = self._live(chat)
         if saved is None:
             return Saved(None, 0)
         return Saved(dict(json.loads(saved[0])), saved[1])
 
     async def commit(
-        self, chat: str, state: Mapping[str, Any], *, version: int, update: str | None = None
+        self,
+        chat: str,
+        state: Mapping[str, Any],
+        *,
+        version: int,
+        update: str | None = None,
+        ttl: float | None = None,
     ) -> Commit:
         if update is not None and await self.processed(update):
             return Commit.DUPLICATE
-        current = self._chats.get(chat, ("", 0))[1]
-        if current != version:
+        saved = self._live(chat)
+        if (0 if saved is None else saved[1]) != version:
             return Commit.CONFLICT
-        self._chats[chat] = (json.dumps(dict(state), ensure_ascii=False), version + 1)
+        expires = math.inf if ttl is None else self.clock() + ttl
+        self._chats[chat] = (json.dumps(dict(state), ensure_ascii=False), version + 1, expires)
         if update is not None:
             self._updates[update] = self.clock() + UPDATE_TTL
             if len(self._updates) > 100_000:
@@ -74,9 +89,11 @@ class MemoryStore:
         return verdict
 
     async def move(self, chat: str, to: str) -> None:
-        saved = self._chats.pop(chat, None)
+        saved = self._live(chat)
         if saved is not None:
-            self._chats[to] = (saved[0], self._chats.get(to, ("", 0))[1] + 1)
+            del self._chats[chat]
+            target = self._live(to)
+            self._chats[to] = (saved[0], (0 if target is None else target[1]) + 1, saved[2])
 
     async def forget(self, chat: str) -> None:
         self._chats.pop(chat, None)

@@ -30,12 +30,17 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # KEYS: chat hash, update key (or the chat hash again when there is none)
-# ARGV: state, expected version, update ttl (s), has update (1/0)
+# ARGV: state, expected version, update ttl (s), has update (1/0), chat ttl (ms, 0: none)
 _COMMIT = """
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if version ~= tonumber(ARGV[2]) then return -2 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'version', version + 1)
+if ARGV[5] ~= '0' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+else
+  redis.call('PERSIST', KEYS[1])
+end
 if ARGV[4] == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[3]) end
 return version + 1
 """
@@ -139,7 +144,13 @@ class RedisStore:
         return values[0], values[1]
 
     async def commit(
-        self, chat: str, state: Mapping[str, Any], *, version: int, update: str | None = None
+        self,
+        chat: str,
+        state: Mapping[str, Any],
+        *,
+        version: int,
+        update: str | None = None,
+        ttl: float | None = None,
     ) -> Commit:
         text = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
         chat_key = self._key("chat", chat)
@@ -147,7 +158,13 @@ class RedisStore:
         result = await self._run(
             lambda: self._commit(
                 keys=[chat_key, update_key],
-                args=[text, version, int(UPDATE_TTL), "1" if update is not None else "0"],
+                args=[
+                    text,
+                    version,
+                    int(UPDATE_TTL),
+                    "1" if update is not None else "0",
+                    "0" if ttl is None else str(max(1, int(ttl * 1000))),
+                ],
             )
         )
         if result == -1:

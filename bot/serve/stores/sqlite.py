@@ -42,7 +42,8 @@ T = TypeVar("T")
 SCHEMA = 1
 _DURABLE = """
 CREATE TABLE IF NOT EXISTS chats (
-    chat TEXT PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL, at REAL NOT NULL
+    chat TEXT PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL, at REAL NOT NULL,
+    expires REAL
 );
 CREATE TABLE IF NOT EXISTS updates (id TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS updates_at ON updates (at);
@@ -122,8 +123,13 @@ class SQLiteStore:
     # -- chats -------------------------------------------------------------------
 
     async def load(self, chat: str) -> Saved:
+        now = self.clock()
+
         def load(db: sqlite3.Connection) -> tuple[str, int] | None:
-            row = db.execute("SELECT state, version FROM chats WHERE chat = ?", (chat,)).fetchone()
+            row = db.execute(
+                "SELECT state, version FROM chats WHERE chat = ? AND ifnull(expires > ?, 1)",
+                (chat, now),
+            ).fetchone()
             return None if row is None else (str(row[0]), int(row[1]))
 
         row = await self._run(load)
@@ -132,10 +138,17 @@ class SQLiteStore:
         return Saved(_parse(row[0], chat), row[1])
 
     async def commit(
-        self, chat: str, state: Mapping[str, Any], *, version: int, update: str | None = None
+        self,
+        chat: str,
+        state: Mapping[str, Any],
+        *,
+        version: int,
+        update: str | None = None,
+        ttl: float | None = None,
     ) -> Commit:
         text = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
         now = self.clock()
+        expires = None if ttl is None else now + ttl
 
         def commit(db: sqlite3.Connection) -> Commit:
             db.execute("BEGIN IMMEDIATE")
@@ -147,15 +160,17 @@ class SQLiteStore:
                 if not inserted:
                     db.execute("ROLLBACK")
                     return Commit.DUPLICATE
-            row = db.execute("SELECT version FROM chats WHERE chat = ?", (chat,)).fetchone()
+            row = db.execute(
+                "SELECT version FROM chats WHERE chat = ? AND ifnull(expires > ?, 1)", (chat, now)
+            ).fetchone()
             if (0 if row is None else int(row[0])) != version:
                 db.execute("ROLLBACK")
                 return Commit.CONFLICT
             db.execute(
-                "INSERT INTO chats (chat, state, version, at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (chat) DO UPDATE SET "
-                "state = excluded.state, version = excluded.version, at = excluded.at",
-                (chat, text, version + 1, now),
+                "INSERT INTO chats (chat, state, version, at, expires) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (chat) DO UPDATE SET state = excluded.state, "
+                "version = excluded.version, at = excluded.at, expires = excluded.expires",
+                (chat, text, version + 1, now, expires),
             )
             db.execute("COMMIT")
             return Commit.DONE
@@ -178,20 +193,24 @@ class SQLiteStore:
         )
 
     async def prune(self) -> int:
-        """Forget processed updates older than :data:`UPDATE_TTL`; how many were forgotten."""
-        cutoff = self.clock() - UPDATE_TTL
-        return await self._run(
-            lambda db: db.execute("DELETE FROM updates WHERE at <= ?", (cutoff,)).rowcount
-        )
+        """Forget processed updates older than :data:`UPDATE_TTL` and expired chats; how many."""
+        now = self.clock()
+
+        def prune(db: sqlite3.Connection) -> int:
+            gone = db.execute("DELETE FROM updates WHERE at <= ?", (now - UPDATE_TTL,)).rowcount
+            return gone + db.execute("DELETE FROM chats WHERE expires <= ?", (now,)).rowcount
+
+        return await self._run(prune)
 
     async def move(self, chat: str, to: str) -> None:
         def move(db: sqlite3.Connection) -> None:
             db.execute("BEGIN IMMEDIATE")
-            db.execute(
-                "DELETE FROM chats WHERE chat = ? AND EXISTS (SELECT 1 FROM chats WHERE chat = ?)",
-                (to, chat),
+            row = db.execute("SELECT version FROM chats WHERE chat = ?", (to,)).fetchone()
+            db.execute(  # the new chat's version only grows, so no turn commits over the move
+                "UPDATE OR REPLACE chats SET chat = ?, version = max(version, ?) + 1 "
+                "WHERE chat = ?",
+                (to, 0 if row is None else int(row[0]), chat),
             )
-            db.execute("UPDATE chats SET chat = ? WHERE chat = ?", (to, chat))
             db.execute("COMMIT")
 
         await self._run(move)

@@ -14,8 +14,11 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from bot.dialogue import Engine
 from bot.serve import logs
@@ -66,10 +69,15 @@ class Bot:
         *,
         reloader: Reloader | None = None,
         misses: MissLog | None = None,
+        web: Callable[[list[BaseRoute]], ASGIApp] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        """``web`` builds the HTTP app around the webhook's routes (``python -m bot serve``
+        adds the API and the page); by default, the routes with health and metrics."""
         self.settings = settings
+        self._web = web
         self.store = store
-        self.metrics = Metrics("telegram")
+        self.metrics = metrics if metrics is not None else Metrics("telegram")
         self.app = build_application(settings, engine, store, misses, reloader, self.metrics)
         self.adapter: Adapter = self.app.bot_data["adapter"]
         self.stopping = asyncio.Event()
@@ -94,7 +102,7 @@ class Bot:
     async def run(self) -> None:
         """Start (interruptible by :meth:`stop`), serve, and shut down cleanly."""
         settings = self.settings
-        routes = []
+        routes: list[BaseRoute] = []
         if settings.webhook:
             assert settings.secret_token is not None
             routes.append(
@@ -102,7 +110,11 @@ class Bot:
             )
         port = settings.port if settings.webhook else settings.metrics_port
         if port is not None:
-            web = app_with_health(routes, self.readiness, self.metrics)
+            web = (
+                self._web(routes)
+                if self._web is not None
+                else app_with_health(routes, self.readiness, self.metrics)
+            )
             self.server = HttpServer(
                 web, settings.listen, port, shutdown_timeout=settings.shutdown_timeout
             )

@@ -265,7 +265,7 @@ class Adapter:
             _OUTCOME.reset(token)
         elapsed = time.perf_counter() - started
         answered = outcome.value in ("answered", "send_failed")
-        self.metrics.update(outcome.value, elapsed if answered else None)
+        self.metrics.update(outcome.value, elapsed if answered else None, channel="telegram")
         if self.reloader is not None:
             self.metrics.knowledge_base_in_service(self.reloader.version, self.reloader.generation)
         message = update.effective_message

@@ -43,35 +43,35 @@ def webhook_route(path: str, app: App, adapter: Adapter, secret: str) -> Route:
         nonlocal in_flight
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, expected):  # constant time, before reading the body
-            metrics.update("rejected")
+            metrics.update("rejected", channel="telegram")
             return error(403, "wrong or missing secret token")
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media != "application/json":
-            metrics.update("rejected")
+            metrics.update("rejected", channel="telegram")
             return error(415, "expected a JSON body (Content-Type: application/json)")
         try:
             body = await read_body(request, MAX_BODY)
         except BodyError as exc:
-            metrics.update("rejected")
+            metrics.update("rejected", channel="telegram")
             return error(exc.status, str(exc))
         data = _update_data(body)
         if data is None:
-            metrics.update("rejected")
+            metrics.update("rejected", channel="telegram")
             return error(400, "the body is not a Telegram update")
         if not app.running:
             return error(503, "starting or stopping", {"Retry-After": "1"})
         if in_flight >= adapter.settings.max_in_flight:
-            metrics.update("overloaded")
+            metrics.update("overloaded", channel="telegram")
             return error(503, "too many updates at once", {"Retry-After": "1"})
         in_flight += 1
         try:
             if await _seen(adapter, data["update_id"]):
-                metrics.update("duplicate")
+                metrics.update("duplicate", channel="telegram")
                 return JSONResponse({})
             try:
                 update = Update.de_json(data, app.bot)
             except (KeyError, TypeError, ValueError) as exc:
-                metrics.update("rejected")
+                metrics.update("rejected", channel="telegram")
                 return error(400, f"the body is not a Telegram update ({type(exc).__name__})")
             outcome = await adapter.handle(app, update)
         finally:
