@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -288,3 +289,45 @@ async def test_the_command_line_bot_answers_and_stops_on_sigterm(
     answered = [line for line in lines if line.get("outcome") == "answered"]
     assert answered and answered[0]["chat"] == 201 and "latency_ms" in answered[0]
     assert "text" not in answered[0]  # no message text unless --log-text
+
+
+async def test_one_server_carries_the_webhook_the_api_and_the_page(
+    api: FakeBotApi, tmp_path: Path, engine: Engine
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.base_url, TELEGRAM_WEBHOOK_SECRET=SECRET
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", "--port", str(port), "--store", "memory:",
+        "--telegram-webhook-url", "https://bot.example.org/telegram", "--log-level", "WARNING",
+        env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"{base}/readyz") as response:
+                        if response.status == 200:
+                            break
+                await asyncio.sleep(0.05)
+            assert api.webhook is not None and api.webhook["secret_token"] == SECRET
+            update = api.update(api.message(501, TRADE_EN))
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            async with http.post(f"{base}/telegram", json=update, headers=headers) as response:
+                assert response.status == 200
+            assert api.texts(501) == [shown(Session(engine, {"lang": "en"}).ask(TRADE_EN))]
+            async with http.post(f"{base}/v1/ask", json={"question": TRADE_EN}) as response:
+                assert (await response.json())["intent"] == "trade.volume"
+            async with http.get(f"{base}/") as response:
+                assert response.status == 200
+            async with http.get(f"{base}/metrics") as response:
+                metrics = await response.text()
+            assert 'channel="telegram",outcome="answered"' in metrics
+            assert 'channel="http",outcome="answered"' in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0, stderr.decode()

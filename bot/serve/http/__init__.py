@@ -359,18 +359,16 @@ async def _serve_with_telegram(
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    metrics = conversations.observer if isinstance(conversations.observer, Metrics) else None
+    observer = conversations.observer
+    metrics = observer if isinstance(observer, Metrics) else Metrics("http")
     bot = Bot(
         telegram,
         engine,
         store,
         reloader=reloader,
+        metrics=metrics,  # one registry: /metrics counts every channel
         web=lambda routes: build_app(
-            conversations,
-            metrics or Metrics("http"),
-            settings,
-            extra_routes=routes,
-            ready=bot.readiness,
+            conversations, metrics, settings, extra_routes=routes, ready=bot.readiness
         ),
     )
     loop = asyncio.get_running_loop()
