@@ -177,6 +177,15 @@ def test_clauses_of_a_long_message() -> None:
     assert "how much Turkey exports to Kazakhstan." in texts
     assert not any(t.lower().startswith("i'm writing") for t in texts)
     assert clauses("what was the trade volume?", languages) == []  # short: read whole
+    # Short, but two sentences: the question is cut out of the pleasantries.
+    assert "YDSK nedir?" in [p.text for p in clauses("Merhaba! YDSK nedir? Sağ ol.", languages)]
+    # An ordinal ("2. toplantı") ends no sentence; a year before a capital does.
+    texts = [
+        p.text for p in clauses("Selam, ödev için soruyorum. YDSK 2. toplantı nerede?", languages)
+    ]
+    assert "YDSK 2. toplantı nerede?" in texts
+    texts = [p.text for p in clauses("It all started in 1991. Thanks for your help", languages)]
+    assert "It all started in 1991." in texts
 
 
 @pytest.mark.parametrize(
@@ -197,6 +206,9 @@ def test_clauses_of_a_long_message() -> None:
             "Turkish firms strong in Kazakhstan? Thanks in advance.",
             "business.sectors",
         ),
+        # A question of one word and a question word, among pleasantries.
+        ("Merhaba! YDSK nedir? Şimdiden teşekkürler.", "ydsk.about"),
+        ("Selam, üniversitede bir ödev hazırlıyorum. TÜRKPA nedir?", "turkic.turkpa"),
     ],
 )
 def test_the_question_in_a_long_message_is_found(engine: Engine, message: str, intent: str) -> None:

@@ -21,6 +21,7 @@ from bot.lang.text import fold, tokenize
 __all__ = ["Clause", "clauses"]
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|(?<=[!?])(?=\S)")
+_ORDINAL_END = re.compile(r"(?<![\d.])\d{1,3}\.$")
 _CLAUSE = re.compile(r"\s*[,:()\u2013\u2014]\s*|\s+-\s+")
 #: Shorter messages are read whole.
 MIN_WORDS = 6
@@ -49,8 +50,9 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     with leads cut off and clauses about the writer dropped.
     """
     text = text[:MAX_MESSAGE_CHARS]
-    if len(tokenize(text)) < MIN_WORDS:
-        return []
+    sentences = _sentences(text)
+    if len(tokenize(text)) < MIN_WORDS and len(sentences) < 2:
+        return []  # short and one sentence: read whole
     leads = sorted(
         {lead for lang in languages for lead in lang.question_leads}, key=len, reverse=True
     )
@@ -58,7 +60,6 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     asking = frozenset().union(*(lang.question_words for lang in languages))
     endings = tuple(ending for lang in languages for ending in lang.context_endings)
     found: dict[str, Clause] = {}
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
     joined = _joined_questions(languages)
     for sentence in sentences:
         parts = [p for p in _CLAUSE.split(sentence) if p and p.strip()]
@@ -72,8 +73,12 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
         for piece in pieces:
             body, led = _after_lead(piece, leads)
             words = [t.word for t in tokenize(body)]
-            if sum(w not in asking for w in words) < 2 or _about_the_writer(body, context, endings):
-                continue  # "hey, where": too little to be a question of its own
+            content = sum(w not in asking for w in words)
+            # "YDSK nedir?", "what is TURKPA?": one word and a question word, asked, is a
+            # question; "hey, where" is too little to be one of its own.
+            short_question = content == 1 and len(words) >= 2 and body.rstrip().endswith("?")
+            if (content < 2 and not short_question) or _about_the_writer(body, context, endings):
+                continue
             asked = (
                 led
                 or piece in asked_pieces
@@ -85,6 +90,19 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
             if len(found) >= MAX_CLAUSES:
                 return list(found.values())
     return list(found.values())
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of ``text``; "2. toplantı" (an ordinal, a lower-case word) ends none."""
+    sentences: list[str] = []
+    for piece in (p.strip() for p in _SENTENCE.split(text)):
+        if not piece:
+            continue
+        if sentences and _ORDINAL_END.search(sentences[-1]) and piece[0].islower():
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        else:
+            sentences.append(piece)
+    return sentences
 
 
 def _joined_questions(languages: Sequence[Language]) -> re.Pattern[str] | None:
