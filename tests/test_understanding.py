@@ -215,6 +215,29 @@ def test_the_question_in_a_long_message_is_found(engine: Engine, message: str, i
     assert engine.answer(message).intent == intent
 
 
+def test_a_later_question_word_joins_a_clause_and_asks_nothing(engine: Engine) -> None:
+    # "when" here starts a condition: the question still asks a rank, not a date.
+    answer = engine.answer(
+        "Where does Turkey rank among foreign investors in Kazakhstan when you look at "
+        "the amount of capital?"
+    )
+    assert answer.intent == "investment.ranking"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Hi! I'm a history student and I need the exact day and month Turkey recognised "
+        "Kazakhstan, for a footnote. Can you tell me?",
+        "Merhaba, şubatta Astana'ya iş seyahatine gidiyorum. İstanbul'dan Astana'ya haftada "
+        "kaç direkt uçuş var, biliyor musunuz? Şimdiden teşekkürler.",
+    ],
+)
+def test_a_polite_lead_alone_is_not_a_request_for_help(engine: Engine, message: str) -> None:
+    """'Can you tell me?' points at the rest of the message; it does not ask what the bot does."""
+    assert engine.answer(message).intent is None
+
+
 def test_a_near_miss_buried_in_chatter_is_not_answered(engine: Engine) -> None:
     answer = engine.answer(
         "Hi there! I'm a student in Almaty. Who is the rector of the Yesevi university? Thanks!"

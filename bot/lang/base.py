@@ -15,6 +15,7 @@ Babel's CLDR data and Snowball (see :func:`bot.lang.get`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -87,6 +88,10 @@ class Language:
     count_after: tuple[str, ...] = ()
     #: Words that join two questions ("how much ... *and* where ...").
     conjunctions: frozenset[str] = frozenset()
+    #: Whether a question's question word comes first (English: "when was it set up?"), so
+    #: a later one is a conjunction ("where does it rank *when* you count capital?") unless
+    #: it follows "and", "or" or a preposition ("...and when?", "since when?").
+    fronts_questions: bool = False
     #: Words that make a clause a question ("what", "hangi", the particle "mi").
     question_words: frozenset[str] = frozenset()
     #: Words that introduce a question inside a longer message ("I'd like to know", "merak ediyorum").
@@ -116,6 +121,30 @@ class Language:
     def locale(self) -> str:
         """The Babel locale of numbers, currencies and dates."""
         return self.code
+
+    def joining_words(self, words: Sequence[str]) -> frozenset[str]:
+        """Question words of ``words`` that join a clause rather than ask (see ``fronts_questions``).
+
+        >>> from bot.lang import get
+        >>> sorted(get("en").joining_words("where does it rank when you count capital".split()))
+        ['when']
+        >>> sorted(get("en").joining_words("what was agreed and when".split()))
+        []
+        """
+        if not self.fronts_questions:
+            return frozenset()
+        asking = self.question_words
+        joining = self.conjunctions | self.source_prepositions | self.target_prepositions
+        first = next((i for i, w in enumerate(words) if w in asking), None)
+        if first is None:
+            return frozenset()
+        later = {
+            w
+            for i, w in enumerate(words)
+            if i > first and w in asking and words[i - 1] not in joining
+        }
+        asked = {w for w in words if w in asking} - later
+        return frozenset(later - asked)
 
     def stem(self, word: str) -> str:
         """The form words of one family share (``exports`` -> ``export``); numbers stay."""

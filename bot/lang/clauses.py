@@ -72,6 +72,8 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
         asked_pieces = {sentence, parts[-1]} if sentence.rstrip().endswith("?") else set()
         for piece in pieces:
             body, led = _after_lead(piece, leads)
+            if not body:
+                continue
             words = [t.word for t in tokenize(body)]
             content = sum(w not in asking for w in words)
             # "YDSK nedir?", "what is TURKPA?": one word and a question word, asked, is a
@@ -117,7 +119,11 @@ def _joined_questions(languages: Sequence[Language]) -> re.Pattern[str] | None:
 
 
 def _after_lead(text: str, leads: Sequence[str]) -> tuple[str, bool]:
-    """The part after "I'd like to know", "merak ediyorum"... (and whether there was one)."""
+    """The part after "I'd like to know", "merak ediyorum"... (and whether there was one).
+
+    A lead with nothing around it ("Can you tell me?") comes back empty: it
+    points at the rest of the message and is no question of its own.
+    """
     folded, origin = _folded_with_origin(text)
     for lead in leads:
         match = re.search(rf"(?<!\w){re.escape(lead.strip())}(?!\w)", folded)
@@ -131,6 +137,8 @@ def _after_lead(text: str, leads: Sequence[str]) -> tuple[str, bool]:
         before = text[:start].strip(" ,:;-")  # Turkish puts it last: "..., merak ediyorum"
         if len(tokenize(before)) >= 2:
             return before, True
+        if not any(t.word for t in tokenize(rest)) and len(tokenize(before)) <= 1:
+            return "", True
     return text, False
 
 

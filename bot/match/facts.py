@@ -290,10 +290,12 @@ class Facts:
         if not found:  # all stop-words: read them as words
             found = analyzer.terms(tokens)
         concepts = [f.term.text for f in found if f.term.kind == "concept"]
+        joining = language.joining_words([t.word for t in tokens])  # "...rank *when* you..."
+        kept = [f.term.text for f in found if f.term.kind == "concept" and f.word not in joining]
         asks = tuple(
             self.questions[c]
-            for n, c in enumerate(concepts)
-            if c in self.questions and not self._of_degree(concepts, n)
+            for n, c in enumerate(kept)
+            if c in self.questions and not self._of_degree(kept, n)
         )
         named = frozenset(c for c in concepts if self._names(c))
         years = frozenset(t.word for t in tokens if _YEAR.match(t.word))

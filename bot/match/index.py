@@ -50,6 +50,7 @@ class Index:
         weights: Weights,
     ) -> None:
         self.lang = language.code
+        self.language = language
         self.w = weights
         self.analyzer = Analyzer(language, catalog.lexicon, foreign, cues, weights.max_terms)
         lexicon = catalog.lexicon
@@ -159,6 +160,13 @@ class Index:
                 )
         return weights
 
+    def _subordinate(self, tokens: Sequence[Token]) -> frozenset[Term]:
+        """Terms of question words that join a clause ("...rank *when* you count capital?")."""
+        joining = self.language.joining_words([t.word for t in tokens])
+        if not joining:
+            return frozenset()
+        return frozenset(f.term for f in self.analyzer.terms(tokens) if f.word in joining)
+
     def score(
         self, tokens: Sequence[Token], context: Sequence[Token] = (), exclude: int = -1
     ) -> dict[int, float]:
@@ -234,7 +242,12 @@ class Index:
         # answer of its kind ("when was TURKPA founded?" for an answer with no
         # date): not answered, however many words it shares.
         foreign = w.foreign_factor ** sum(1 for t in query if t.kind == "foreign")
-        asked = [self.questions[t] for t in query if t in self.questions and t in own]
+        subordinate = self._subordinate(tokens)
+        asked = [
+            self.questions[t]
+            for t in query
+            if t in self.questions and t in own and t not in subordinate
+        ]
         factor = {
             intent: foreign
             * (
