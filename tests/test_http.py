@@ -135,6 +135,7 @@ def test_intents_and_topics(base: str, engine: Engine) -> None:
         ("get", "/v1/topics?lang=xx", {}, 422, '"lang"'),
         ("get", "/v1/nothing", {}, 404, "no such endpoint"),
         ("get", "/v1/ask", {}, 405, "method not allowed"),
+        ("post", "/v1/ask", {"content": b'{"question": "\\ud800"}', "headers": {"content-type": "application/json"}}, 422, "not valid Unicode"),
     ],
 )  # fmt: skip
 def test_bad_requests_get_a_json_error_and_the_right_status(
@@ -146,6 +147,8 @@ def test_bad_requests_get_a_json_error_and_the_right_status(
     assert body["ok"] is False and needle in body["error"], body
     conforms(body, "Error")
     assert "Traceback" not in response.text
+    if status == 405:
+        assert response.headers["allow"] == "POST"
 
 
 def test_a_message_needs_text_or_a_choice(base: str) -> None:
@@ -228,6 +231,15 @@ def test_metrics_count_per_channel(base: str) -> None:
     metrics = httpx.get(f"{base}/metrics", timeout=10).text
     assert re.search(r'kzbot_updates_total\{channel="http",outcome="answered"\} [1-9]', metrics)
     assert re.search(r'kzbot_updates_total\{channel="web",outcome="answered"\} [1-9]', metrics)
+
+
+def test_a_client_cannot_dodge_its_limit_by_naming_another_address(tmp_path: Path) -> None:
+    with serving("--store", "memory:", "--ip-burst", "3", "--ip-rate", "0.01") as base:
+        statuses = [
+            post(base, "/v1/ask", {"question": "hi"}, headers={"X-Forwarded-For": f"10.0.0.{n}"})
+            for n in range(5)
+        ]
+    assert [r.status_code for r in statuses] == [200, 200, 200, 429, 429]
 
 
 def test_api_keys_cors_and_idle_expiry(tmp_path: Path) -> None:

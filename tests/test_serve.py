@@ -141,6 +141,26 @@ def test_a_failing_store_never_stops_an_answer(caplog: pytest.LogCaptureFixture)
     assert "disk full" in caplog.text
 
 
+def test_a_store_that_cannot_commit_still_answers() -> None:
+    failures: list[str] = []
+
+    class Observer:
+        def store_failed(self, operation: str) -> None:
+            failures.append(operation)
+
+        def lock_waited(self, seconds: float) -> None:
+            pass
+
+    class ReadOnlyStore(MemoryStore):
+        async def commit(self, *args: Any, **kwargs: Any) -> Commit:
+            raise StoreError("read-only file system")
+
+    conversations = Conversations(Engine.load(SMALL), ReadOnlyStore(), observer=Observer())
+    turn = conversations.turn_now("1", ask("what was the trade volume"), update="7")
+    assert turn is not None and turn.answer.intent == "trade.volume"
+    assert failures == ["commit"]
+
+
 def test_a_state_of_the_wrong_shape_is_reset_and_the_chat_goes_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

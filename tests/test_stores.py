@@ -65,6 +65,16 @@ async def test_a_commit_is_loaded_back_with_the_next_version(make: Callable[[], 
     assert await store.load("c") == Saved({"lang": "en"}, 2)
 
 
+async def test_any_text_is_kept_even_a_lone_surrogate(make: Callable[[], Store]) -> None:
+    store = make()
+    state = {"question": "broken \ud800 text", "emoji": "🇰🇿", "lang": "tr"}
+    assert await store.commit("c", state, version=0, update="u1") is Commit.DONE
+    assert await store.load("c") == Saved(state, 1)
+    assert (
+        await store.commit("c", {"turn": 2}, version=1, update="u2") is Commit.DONE
+    )  # no lock left
+
+
 async def test_a_commit_on_a_stale_version_writes_nothing(make: Callable[[], Store]) -> None:
     store = make()
     await store.commit("c", {"turn": 1}, version=0, update="u1")

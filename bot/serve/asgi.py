@@ -95,7 +95,8 @@ def app_with_health(
     async def not_found(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         message = "no such endpoint" if status == 404 else str(getattr(exc, "detail", "")).lower()
-        return error(status, message or "cannot be served")
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else None
+        return error(status, message or "cannot be served", headers)  # 405 keeps its Allow
 
     async def failed(request: Request, exc: Exception) -> Response:
         _LOGGER.error("a request failed: %s", type(exc).__name__, exc_info=exc)
@@ -116,12 +117,24 @@ def app_with_health(
 class HttpServer(uvicorn.Server):
     """uvicorn's server, leaving SIGINT/SIGTERM to the bot (which drains its turns first)."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int, *, shutdown_timeout: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str,
+        port: int,
+        *,
+        shutdown_timeout: float,
+        trusted_proxies: str | None = None,
+    ) -> None:
+        """``trusted_proxies``: the addresses whose X-Forwarded-For names the client; none
+        by default (uvicorn would otherwise trust any local process to say who it is)."""
         super().__init__(
             uvicorn.Config(
                 app,
                 host=host,
                 port=port,
+                proxy_headers=trusted_proxies is not None,
+                forwarded_allow_ips=trusted_proxies or "",
                 lifespan="off",
                 log_config=None,
                 access_log=False,

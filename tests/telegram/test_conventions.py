@@ -152,3 +152,24 @@ async def test_sigterm_during_start_up_retries_stops_at_once(tmp_path: Path) -> 
     _, stderr = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 0, stderr.decode()
     assert time.monotonic() - started < 10
+
+
+async def test_a_stop_during_a_long_batch_is_quick_and_loses_nothing(
+    api: FakeBotApi, start_bot: Starter
+) -> None:
+    """Telegram's 20 messages a minute per group make a batch of 30 last 90 s: a stop must
+    not wait for it, and must not confirm what was not answered."""
+    running = await start_bot(shutdown_timeout=1.0)
+    for n in range(30):
+        api.message(-77, f"@{BOT_USERNAME} hello {n}", chat_type="group", user_id=n + 1)
+    await api.wait_sent(-77, 2)
+    started = time.monotonic()
+    await running.stop()
+    assert time.monotonic() - started < 5
+    answered = len(api.sent(-77))
+    assert answered < 30
+    # Restarted without Telegram's group limit, the bot answers the rest, each once.
+    await start_bot(rate_limit=False)
+    await api.wait_sent(-77, 30, timeout=20)
+    await settle(0.5)
+    assert len(api.sent(-77)) == 30

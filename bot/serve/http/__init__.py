@@ -303,8 +303,13 @@ def main(argv: Sequence[str], intents: Path | None = None) -> int:
 
 
 async def _serve(settings: ServerSettings, intents: Path | None) -> int:
+    namespace = "http"
+    if settings.telegram_args:  # the bot's own namespace: `telegram` and `serve` share its chats
+        from bot.serve.telegram import bot_namespace
+
+        namespace = bot_namespace(os.environ.get("TELEGRAM_BOT_TOKEN", "").strip())
     try:
-        store: Store = open_store(settings.store, namespace="http")
+        store: Store = open_store(settings.store, namespace=namespace)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -320,11 +325,12 @@ async def _serve(settings: ServerSettings, intents: Path | None) -> int:
             _LOGGER.info("API keys are set: the public web chat is not served")
         app = build_app(conversations, metrics, settings)
         server = HttpServer(
-            app, settings.host, settings.port, shutdown_timeout=settings.shutdown_timeout
+            app,
+            settings.host,
+            settings.port,
+            shutdown_timeout=settings.shutdown_timeout,
+            trusted_proxies=settings.trusted_proxies,
         )
-        if settings.trusted_proxies:
-            server.config.proxy_headers = True
-            server.config.forwarded_allow_ips = settings.trusted_proxies
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -367,6 +373,7 @@ async def _serve_with_telegram(
         store,
         reloader=reloader,
         metrics=metrics,  # one registry: /metrics counts every channel
+        trusted_proxies=settings.trusted_proxies,
         web=lambda routes: build_app(
             conversations, metrics, settings, extra_routes=routes, ready=bot.readiness
         ),

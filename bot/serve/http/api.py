@@ -266,6 +266,10 @@ def _text(body: dict[str, Any], field: str) -> str:
         raise ApiError(422, f'"{field}" must be a string')
     if not value.strip():
         raise ApiError(422, f'"{field}" is empty')
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is no text
+        raise ApiError(422, f'"{field}" is not valid Unicode text') from None
     if len(value) > MAX_INPUT_CHARS:
         raise ApiError(422, f'"{field}" is longer than {MAX_INPUT_CHARS} characters')
     return value

@@ -80,6 +80,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         400: "The body is not valid JSON, or a malformed request.",
         401: "An API key is needed (the server was started with --api-key-file).",
         404: "No such conversation (it may have expired).",
+        408: "The body took more than 10 seconds to arrive.",
         409: "The conversation is answering another message: retry.",
         413: "The body is larger than 64 KiB (refused before it is read).",
         415: "The body is not JSON.",
@@ -93,7 +94,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
 def openapi(languages: tuple[str, ...] = ("en", "tr")) -> dict[str, Any]:
     """The document, for a server whose knowledge base speaks ``languages``."""
     lang = {**_LANG, "enum": [*languages, None]}
-    body_errors = (400, 401, 413, 415, 422, 429)
+    body_errors = (400, 401, 408, 413, 415, 422, 429)
     question = {"type": "string", "minLength": 1, "maxLength": MAX_INPUT_CHARS}
     conversation_id = {
         "name": "id", "in": "path", "required": True, "schema": {"type": "string"},
@@ -196,6 +197,10 @@ def openapi(languages: tuple[str, ...] = ("en", "tr")) -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "Only when the server was started with --api-key-file."},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                           "description": "The same key, in a header of its own."},
             },
         },
+        # Open unless the server was started with --api-key-file; then either scheme.
+        "security": [{}, {"bearer": []}, {"apiKey": []}],
     }  # fmt: skip

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import json
 import logging
 import math
 import secrets
@@ -41,6 +42,7 @@ __all__ = [
     "Verdict",
     "bucket",
     "holding",
+    "to_json",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -137,6 +139,17 @@ class Store(Protocol):
     async def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+def to_json(state: Mapping[str, Any]) -> str:
+    """A state as JSON text that any store can keep: a lone surrogate (which UTF-8
+    cannot encode) is escaped rather than failing the write."""
+    text = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(dict(state), ensure_ascii=True, sort_keys=True)
+    return text
 
 
 def bucket(

@@ -8,9 +8,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.serve.stores.base import UPDATE_TTL, Commit, Saved, Verdict, bucket
+from bot.serve.stores.base import UPDATE_TTL, Commit, Saved, Verdict, bucket, to_json
 
 __all__ = ["MemoryStore"]
+
+#: Expired conversations and idle buckets are dropped once there are this many.
+_PRUNE_AT = 10_000
 
 
 class MemoryStore:
@@ -51,7 +54,10 @@ class MemoryStore:
         if (0 if saved is None else saved[1]) != version:
             return Commit.CONFLICT
         expires = math.inf if ttl is None else self.clock() + ttl
-        self._chats[chat] = (json.dumps(dict(state), ensure_ascii=False), version + 1, expires)
+        self._chats[chat] = (to_json(state), version + 1, expires)
+        if len(self._chats) > _PRUNE_AT:
+            now = self.clock()
+            self._chats = {c: saved for c, saved in self._chats.items() if saved[2] > now}
         if update is not None:
             self._updates[update] = self.clock() + UPDATE_TTL
             if len(self._updates) > 100_000:
@@ -86,6 +92,8 @@ class MemoryStore:
         tokens, at, warned = self._buckets.get(key, (None, None, False))
         verdict, left, warned = bucket(tokens, at, warned, now, burst, rate)
         self._buckets[key] = (left, now, warned)
+        if len(self._buckets) > _PRUNE_AT:  # an hour untouched: full again, forget it
+            self._buckets = {k: b for k, b in self._buckets.items() if b[1] > now - 3600}
         return verdict
 
     async def move(self, chat: str, to: str) -> None:

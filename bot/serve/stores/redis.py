@@ -22,7 +22,15 @@ from typing import Any, TypeVar, cast
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
-from bot.serve.stores.base import MAX_STATE_BYTES, UPDATE_TTL, Commit, Saved, StoreError, Verdict
+from bot.serve.stores.base import (
+    MAX_STATE_BYTES,
+    UPDATE_TTL,
+    Commit,
+    Saved,
+    StoreError,
+    Verdict,
+    to_json,
+)
 
 __all__ = ["RedisStore"]
 
@@ -33,7 +41,7 @@ T = TypeVar("T")
 # ARGV: state, expected version, update ttl (s), has update (1/0), chat ttl (ms, 0: none)
 _COMMIT = """
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+local version = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
 if version ~= tonumber(ARGV[2]) then return -2 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'version', version + 1)
 if ARGV[5] ~= '0' then
@@ -81,7 +89,7 @@ return verdict
 _MOVE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local state = redis.call('HGET', KEYS[1], 'state')
-local version = tonumber(redis.call('HGET', KEYS[2], 'version') or '0')
+local version = tonumber(redis.call('HGET', KEYS[2], 'version')) or 0
 redis.call('HSET', KEYS[2], 'state', state, 'version', version + 1)
 redis.call('DEL', KEYS[1])
 return 1
@@ -116,7 +124,7 @@ class RedisStore:
     async def _run(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
             return await call()
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError, UnicodeError) as exc:
             raise StoreError(f"Redis: {exc.__class__.__name__}: {exc}") from None
 
     async def load(self, chat: str) -> Saved:
@@ -135,8 +143,11 @@ class RedisStore:
             state = None
         try:
             number = int(version)
-        except ValueError:
-            number = -1  # never equal to a loaded version: such a chat cannot be committed over
+        except ValueError:  # not a version: the chat starts afresh (the commit reads it as 0)
+            _LOGGER.warning(
+                "the saved version of chat %s is malformed; the chat starts afresh", chat
+            )
+            return Saved(None, 0)
         return Saved(state, number)
 
     async def _hmget(self, key: str) -> tuple[str | None, str | None]:
@@ -152,7 +163,7 @@ class RedisStore:
         update: str | None = None,
         ttl: float | None = None,
     ) -> Commit:
-        text = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
+        text = to_json(state)
         chat_key = self._key("chat", chat)
         update_key = self._key("update", update) if update is not None else chat_key
         result = await self._run(

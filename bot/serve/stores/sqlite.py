@@ -4,8 +4,10 @@ Chat state and processed updates live in the main file, in WAL mode, with
 ``synchronous=FULL`` by default (a committed turn survives a power cut) or
 ``NORMAL`` on request (it survives a crash of the process, and commits are
 tens of times faster). Locks and flood buckets are worth nothing after a
-restart, so they live in a second file beside it (``state.db-volatile``)
-written without fsync. Several processes on one host may share the files.
+restart, so they live in a second file beside it (``state.db-volatile``),
+on a connection of their own written without fsync: taking a lock never
+waits for another process's fsync. Several processes on one host may share
+the files, which are created readable by their owner only.
 
 All SQL runs on one connection in one worker thread, one transaction per
 call, so the event loop never waits for the disk.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +34,7 @@ from bot.serve.stores.base import (
     StoreError,
     Verdict,
     bucket,
+    to_json,
 )
 
 __all__ = ["SQLiteStore"]
@@ -50,12 +54,13 @@ CREATE INDEX IF NOT EXISTS updates_at ON updates (at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _VOLATILE = """
-CREATE TABLE IF NOT EXISTS volatile.locks (
+CREATE TABLE IF NOT EXISTS locks (
     chat TEXT PRIMARY KEY, token TEXT NOT NULL, expires REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS volatile.buckets (
+CREATE TABLE IF NOT EXISTS buckets (
     key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, warned INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS buckets_at ON buckets (at);
 """
 #: Prune processed update ids every this many commits.
 _PRUNE_EVERY = 1000
@@ -82,12 +87,19 @@ class SQLiteStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = self._open(synchronous)
+            self._volatile = self._open_volatile()
         except (OSError, sqlite3.Error) as exc:
             self._executor.shutdown(wait=False)
             raise StoreError(f"cannot open the SQLite store {self.path}: {exc}") from None
 
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        # Created owner-only before SQLite opens it: its -wal and -shm files take its mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        return sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+
     def _open(self, synchronous: Synchronous) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        db = self._connect(self.path)
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA:
@@ -98,25 +110,35 @@ class SQLiteStore:
             db.execute(f"PRAGMA synchronous={synchronous}")
             db.executescript(_DURABLE)
             db.execute(f"PRAGMA user_version={SCHEMA}")
-            volatile = self.path.with_name(self.path.name + "-volatile")
-            db.execute("ATTACH DATABASE ? AS volatile", (str(volatile),))
-            db.execute("PRAGMA volatile.journal_mode=WAL")
-            db.execute("PRAGMA volatile.synchronous=OFF")
-            db.executescript(_VOLATILE)
-            self.path.chmod(0o600)
         except BaseException:
             db.close()
             raise
         return db
 
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def _open_volatile(self) -> sqlite3.Connection:
+        db = self._connect(self.path.with_name(self.path.name + "-volatile"))
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.executescript(_VOLATILE)
+        except BaseException:
+            db.close()
+            self._db.close()
+            raise
+        return db
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T], *, volatile: bool = False) -> T:
         def call() -> T:
+            db = self._volatile if volatile else self._db
             try:
-                return work(self._db)
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise StoreError(f"SQLite: {exc}") from None
+                return work(db)
+            except BaseException as exc:
+                # Whatever failed, no transaction is left open to block every other writer.
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error | UnicodeError):
+                    raise StoreError(f"SQLite: {exc}") from None
+                raise
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
@@ -146,7 +168,7 @@ class SQLiteStore:
         update: str | None = None,
         ttl: float | None = None,
     ) -> Commit:
-        text = json.dumps(dict(state), ensure_ascii=False, sort_keys=True)
+        text = to_json(state)
         now = self.clock()
         expires = None if ttl is None else now + ttl
 
@@ -200,7 +222,12 @@ class SQLiteStore:
             gone = db.execute("DELETE FROM updates WHERE at <= ?", (now - UPDATE_TTL,)).rowcount
             return gone + db.execute("DELETE FROM chats WHERE expires <= ?", (now,)).rowcount
 
-        return await self._run(prune)
+        def prune_volatile(db: sqlite3.Connection) -> int:
+            # A bucket untouched for an hour is full again; an expired lock holds nothing.
+            gone = db.execute("DELETE FROM buckets WHERE at <= ?", (now - 3600,)).rowcount
+            return gone + db.execute("DELETE FROM locks WHERE expires <= ?", (now,)).rowcount
+
+        return await self._run(prune) + await self._run(prune_volatile, volatile=True)
 
     async def move(self, chat: str, to: str) -> None:
         def move(db: sqlite3.Connection) -> None:
@@ -225,13 +252,14 @@ class SQLiteStore:
         return await self._run(
             lambda db: (
                 db.execute(
-                    "INSERT INTO volatile.locks (chat, token, expires) VALUES (?, ?, ?) "
+                    "INSERT INTO locks (chat, token, expires) VALUES (?, ?, ?) "
                     "ON CONFLICT (chat) DO UPDATE SET token = excluded.token, "
                     "expires = excluded.expires WHERE locks.expires <= ? OR locks.token = ?",
                     (chat, token, now + ttl, now, token),
                 ).rowcount
                 == 1
-            )
+            ),
+            volatile=True,
         )
 
     async def extend(self, chat: str, token: str, ttl: float) -> bool:
@@ -239,19 +267,18 @@ class SQLiteStore:
         return await self._run(
             lambda db: (
                 db.execute(
-                    "UPDATE volatile.locks SET expires = ? "
-                    "WHERE chat = ? AND token = ? AND expires > ?",
+                    "UPDATE locks SET expires = ? WHERE chat = ? AND token = ? AND expires > ?",
                     (now + ttl, chat, token, now),
                 ).rowcount
                 == 1
-            )
+            ),
+            volatile=True,
         )
 
     async def release(self, chat: str, token: str) -> None:
         await self._run(
-            lambda db: db.execute(
-                "DELETE FROM volatile.locks WHERE chat = ? AND token = ?", (chat, token)
-            )
+            lambda db: db.execute("DELETE FROM locks WHERE chat = ? AND token = ?", (chat, token)),
+            volatile=True,
         )
 
     async def allow(self, key: str, burst: int, rate: float) -> Verdict:
@@ -260,19 +287,18 @@ class SQLiteStore:
         def allow(db: sqlite3.Connection) -> Verdict:
             db.execute("BEGIN IMMEDIATE")
             row = db.execute(
-                "SELECT tokens, at, warned FROM volatile.buckets WHERE key = ?", (key,)
+                "SELECT tokens, at, warned FROM buckets WHERE key = ?", (key,)
             ).fetchone()
             tokens, at, warned = (None, None, False) if row is None else (row[0], row[1], row[2])
             verdict, left, warned = bucket(tokens, at, bool(warned), now, burst, rate)
             db.execute(
-                "INSERT OR REPLACE INTO volatile.buckets (key, tokens, at, warned) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO buckets (key, tokens, at, warned) VALUES (?, ?, ?, ?)",
                 (key, left, now, int(warned)),
             )
             db.execute("COMMIT")
             return verdict
 
-        return await self._run(allow)
+        return await self._run(allow, volatile=True)
 
     # -- the store ---------------------------------------------------------------
 
@@ -282,6 +308,7 @@ class SQLiteStore:
     async def close(self) -> None:
         def close(db: sqlite3.Connection) -> None:
             db.close()
+            self._volatile.close()
 
         try:
             await self._run(close)
@@ -315,7 +342,7 @@ class SQLiteStore:
             if not isinstance(state, dict) or not path.stem.lstrip("-").isdigit():
                 _LOGGER.warning("skipped %s: not a chat's state", path.name)
                 continue
-            states.append((f"telegram:{int(path.stem)}", json.dumps(state, ensure_ascii=False)))
+            states.append((f"telegram:{int(path.stem)}", to_json(state)))
         now = self.clock()
 
         def store(db: sqlite3.Connection) -> int:

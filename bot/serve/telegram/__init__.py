@@ -48,6 +48,7 @@ __all__ = [
     "Outcome",
     "Settings",
     "SettingsError",
+    "bot_namespace",
     "build_application",
     "main",
     "parse_settings",
@@ -71,11 +72,13 @@ class Bot:
         misses: MissLog | None = None,
         web: Callable[[list[BaseRoute]], ASGIApp] | None = None,
         metrics: Metrics | None = None,
+        trusted_proxies: str | None = None,
     ) -> None:
         """``web`` builds the HTTP app around the webhook's routes (``python -m bot serve``
         adds the API and the page); by default, the routes with health and metrics."""
         self.settings = settings
         self._web = web
+        self._trusted_proxies = trusted_proxies
         self.store = store
         self.metrics = metrics if metrics is not None else Metrics("telegram")
         self.app = build_application(settings, engine, store, misses, reloader, self.metrics)
@@ -116,7 +119,11 @@ class Bot:
                 else app_with_health(routes, self.readiness, self.metrics)
             )
             self.server = HttpServer(
-                web, settings.listen, port, shutdown_timeout=settings.shutdown_timeout
+                web,
+                settings.listen,
+                port,
+                shutdown_timeout=settings.shutdown_timeout,
+                trusted_proxies=self._trusted_proxies,
             )
         serving = asyncio.ensure_future(self.server.run_until_stopped()) if self.server else None
         try:
@@ -159,6 +166,12 @@ class Bot:
         return True
 
 
+def bot_namespace(token: str) -> str:
+    """The store namespace of a bot: its id (the token's public part), so several bots can
+    share one Redis and every process of one bot, whatever command runs it, finds its chats."""
+    return token.split(":", 1)[0]
+
+
 def main(argv: Sequence[str], intents: Path | None = None) -> int:
     """Run the bot until SIGINT/SIGTERM; errors are one line on stderr, never a traceback.
 
@@ -197,7 +210,7 @@ async def _main(settings: Settings, intents: Path | None) -> int:
             print("the webhook is registered", file=sys.stderr)
             return 0
         try:
-            store = open_store(settings.store, namespace=settings.token.split(":", 1)[0])
+            store = open_store(settings.store, namespace=bot_namespace(settings.token))
         except StoreError as exc:
             print(f"error: {redact(str(exc))}", file=sys.stderr)
             return 2

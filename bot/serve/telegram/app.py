@@ -257,7 +257,12 @@ class Adapter:
         token = _OUTCOME.set(outcome)
         started = time.perf_counter()
         try:
-            await app.process_update(update)
+            if await self._processed(update):
+                # Sent again (a restart, a retry, another worker had it): answered already,
+                # and not charged to the user's flood-control bucket a second time.
+                outcome.value = "duplicate"
+            else:
+                await app.process_update(update)
         except Exception:  # process_update hands handler errors to on_error; this is a bug
             _LOGGER.exception("an update could not be processed")
             outcome.value = "failed"
@@ -285,6 +290,12 @@ class Adapter:
             },
         )
         return outcome
+
+    async def _processed(self, update: Update) -> bool:
+        try:
+            return await self.store.processed(update_key(update.update_id))
+        except StoreError:  # the turn checks again, and answers even when the store fails
+            return False
 
     # -- handlers ---------------------------------------------------------------
 

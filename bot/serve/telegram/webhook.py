@@ -21,8 +21,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.serve.asgi import BodyError, error, read_body
-from bot.serve.stores import StoreError
-from bot.serve.telegram.app import Adapter, App, update_key
+from bot.serve.telegram.app import Adapter, App
 
 __all__ = ["MAX_BODY", "SECRET_HEADER", "webhook_route"]
 
@@ -65,12 +64,9 @@ def webhook_route(path: str, app: App, adapter: Adapter, secret: str) -> Route:
             return error(503, "too many updates at once", {"Retry-After": "1"})
         in_flight += 1
         try:
-            if await _seen(adapter, data["update_id"]):
-                metrics.update("duplicate", channel="telegram")
-                return JSONResponse({})
             try:
                 update = Update.de_json(data, app.bot)
-            except (KeyError, TypeError, ValueError) as exc:
+            except Exception as exc:  # any shape python-telegram-bot cannot read
                 metrics.update("rejected", channel="telegram")
                 return error(400, f"the body is not a Telegram update ({type(exc).__name__})")
             outcome = await adapter.handle(app, update)
@@ -94,10 +90,3 @@ def _update_data(body: bytes) -> dict[str, Any] | None:
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         return None
     return data
-
-
-async def _seen(adapter: Adapter, update_id: int) -> bool:
-    try:
-        return await adapter.store.processed(update_key(update_id))
-    except StoreError:  # the turn checks again, and answers even when the store fails
-        return False

@@ -20,6 +20,7 @@
   };
   var lang = (navigator.language || "en").toLowerCase().indexOf("tr") === 0 ? "tr" : "en";
   var conversation = null;
+  var starting = null;  // one conversation, however many messages are sent before it exists
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -132,19 +133,26 @@
   }
 
   function start() {
-    return post("v1/conversations", { lang: lang }).then(function (r) {
-      if (r.status !== 201) throw new Error(r.data.error);
-      conversation = r.data.id;
-    });
+    if (!starting) {
+      starting = post("v1/conversations", { lang: lang }).then(function (r) {
+        if (r.status !== 201) throw new Error(r.data.error);
+        conversation = r.data.id;
+      });
+      starting.catch(function () { starting = null; });
+    }
+    return starting;
   }
 
-  function send(body, shown) {
+  function send(body, shown, retried) {
     if (shown !== null) say("me", shown === undefined ? body.text : shown);
     var ready = conversation ? Promise.resolve() : start();
     return ready.then(function () {
       return post("v1/conversations/" + encodeURIComponent(conversation) + "/messages", body);
     }).then(function (r) {
-      if (r.status === 404) { conversation = null; return send(body, null); }
+      if (r.status === 404 && !retried) {  // expired while the page was open: once more, anew
+        conversation = null; starting = null;
+        return send(body, null, true);
+      }
       if (r.status !== 200) { say("bot error", r.status === 429 ? UI[lang].busy : UI[lang].failed); return; }
       var answer = r.data;
       if (answer.lang !== lang) { lang = answer.lang; relabel(); }
