@@ -238,6 +238,21 @@ def test_a_polite_lead_alone_is_not_a_request_for_help(engine: Engine, message: 
     assert engine.answer(message).intent is None
 
 
+def test_turkish_past_question_words_ask_too(engine: Engine) -> None:
+    # "kimdi" is "kim" in the past: asking for a person the answer does not name.
+    frame = engine.frame("YDSK kurulurken Türk başbakanı kimdi?", "tr")
+    assert "person" in frame.wants
+    assert engine.answer("YDSK kurulurken Türk başbakanı kimdi?").intent is None
+
+
+def test_an_indirect_turkish_question_with_a_polite_ending(engine: Engine) -> None:
+    answer = engine.answer(
+        "İyi akşamlar. Gazeteciyim, bir dosya hazırlıyorum. Stratejik İşbirliği Konseyi "
+        "dediğimiz mekanizmanın ne zaman kurulduğunu öğrenebilir miyim?"
+    )
+    assert answer.intent == "ydsk.established"
+
+
 def test_a_near_miss_buried_in_chatter_is_not_answered(engine: Engine) -> None:
     answer = engine.answer(
         "Hi there! I'm a student in Almaty. Who is the rector of the Yesevi university? Thanks!"
