@@ -196,6 +196,12 @@ def test_misses_command(tmp_path: Path) -> None:
         ("Türkçe söyler misin", "tr"),
         ("in english please", "en"),
         ("/lang tr", "tr"),
+        # The request in other words, and as a follow-up once "in" marks the language.
+        ("could you give me that answer in Turkish", "tr"),
+        ("and in Turkish?", "tr"),
+        ("Türkçe olarak tekrar eder misin", "tr"),
+        ("bu cevabı İngilizce verebilir misin", "en"),
+        ("peki İngilizcesi?", "en"),
     ],
 )
 def test_language_requests_repeat_the_last_answer(engine: Engine, text: str, lang: str) -> None:
@@ -206,7 +212,13 @@ def test_language_requests_repeat_the_last_answer(engine: Engine, text: str, lan
 
 
 @pytest.mark.parametrize(
-    "text", ["Turkish exports to Kazakhstan", "turkish companies", "Kazakh investment in Turkey"]
+    "text",
+    [
+        "Turkish exports to Kazakhstan",
+        "turkish companies",
+        "Kazakh investment in Turkey",
+        "and what about Turkish investment?",
+    ],
 )
 def test_a_language_name_inside_a_question_is_not_a_request(engine: Engine, text: str) -> None:
     session = Session(engine)

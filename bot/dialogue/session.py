@@ -81,6 +81,7 @@ class Session:
         # Turkish please", "bunu İngilizce söyler misin"): anything else makes
         # "Turkish" part of a question ("Turkish investment").
         self._switch_words = frozenset().union(*(lang.switch_words for lang in languages))
+        self._switch_markers = frozenset().union(*(lang.switch_markers for lang in languages))
         self._next = frozenset().union(*(lang.next_words for lang in languages))
         self._previous = frozenset().union(*(lang.previous_words for lang in languages))
         self._follow_up = frozenset().union(*(lang.follow_up_words for lang in languages))
@@ -336,9 +337,16 @@ class Session:
             return None
         for code, language in self.engine.languages.items():
             names = language.names
-            if any(t in names for t in tokens) and all(
-                t in names or t in self._switch_words for t in tokens
-            ):
+            if not any(t in names for t in tokens):
+                continue
+            # "and in Turkish?", "what about in English?": a marked name lets follow-up words in.
+            marked = any(
+                n > 0 and tokens[n - 1] in self._switch_markers
+                for n, t in enumerate(tokens)
+                if t in names
+            )
+            allowed = self._switch_words | (self._follow_up if marked else frozenset())
+            if all(t in names or t in allowed for t in tokens):
                 return code
         return None
 

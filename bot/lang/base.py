@@ -88,6 +88,9 @@ class Language:
     count_after: tuple[str, ...] = ()
     #: Words that join two questions ("how much ... *and* where ...").
     conjunctions: frozenset[str] = frozenset()
+    #: Words that mark a language's name as the language ("*in* Turkish", not "Turkish
+    #: investment"): after one, a switch request may also be a follow-up ("and in Turkish?").
+    switch_markers: frozenset[str] = frozenset()
     #: Whether a question's question word comes first (English: "when was it set up?"), so
     #: a later one is a conjunction ("where does it rank *when* you count capital?") unless
     #: it follows "and", "or" or a preposition ("...and when?", "since when?").

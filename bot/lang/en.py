@@ -34,11 +34,27 @@ LANGUAGE = English(
     inflections=frozenset({"s"}),
     source_prepositions=frozenset({"from", "of", "by"}),
     target_prepositions=frozenset({"in", "to", "into", "at"}),
-    names=frozenset({"english", "ingilizce", "inglizce", "en", "eng"}),
+    names=frozenset(
+        {
+            "english",
+            "ingilizce",
+            "inglizce",
+            "en",
+            "eng",
+            "ingilizcesi",
+            "ingilizcesini",
+            "ingilizceye",
+            "ingilizceyle",
+            "ingilizcesiyle",
+        }
+    ),  # fmt: skip
     switch_words=frozenset(
-        "again answer can could in it language now please pls reply same say speak switch "
-        "that the thing this to write you".split()
+        "again also answer answers can could do get give have i in instead into is it language "
+        "let me more now ok okay once one please pls provide read repeat reply respond same say "
+        "see send show speak switch talk tell that the thing this time to too translate "
+        "translated version would write you".split()
     ),
+    switch_markers=frozenset({"in", "into"}),
     next_words=frozenset("after following later next".split()),
     previous_words=frozenset("before earlier previous prior".split()),
     flip_phrases=(

@@ -37,10 +37,24 @@ LANGUAGE = Turkish(
     target_endings=frozenset("da de ta te daki deki taki teki a e ya ye".split()),
     glues_case_endings=True,
     inflections=frozenset("la le yla yle lar ler li lu i yi u yu".split()),
-    names=frozenset({"turkish", "turkce", "tr", "turkcesi"}),
+    names=frozenset(
+        {
+            "turkish",
+            "turkce",
+            "tr",
+            "turkcesi",
+            "turkcesini",
+            "turkceye",
+            "turkceyle",
+            "turkcesiyle",
+        }
+    ),  # fmt: skip
     switch_words=frozenset(
-        "anlat anlatir bunu cevap da de dilinde gec konus konusur lutfen misin misiniz musun "
-        "olarak onu sor soyle soyler soyleyebilir tekrar ver verir yaz yazar".split()
+        "alabilir anlat anlatir anlatabilir bir bu bunu cevabi cevabini cevap cevir cevirir ne nedir "
+        "cevirebilir da daha de dilinde eder edebilir gec ister isterim istiyorum kez konus "
+        "konusur lutfen mi misin misiniz miyim mu musun olarak onu peki simdi sor soyle soyler "
+        "soyleyebilir tekrar tekrarlar tekrarlayabilir ve ver verebilir verir yanit yaniti "
+        "yanitini yanitla yaz yazabilir yazar".split()
     ),
     next_words=frozenset("ardindan sonra sonraki sonrakine sonrakini sonrasi".split()),
     previous_words=frozenset("once onceki oncekini oncesi".split()),
