@@ -47,7 +47,7 @@ LANGUAGE = English(
             "ingilizceyle",
             "ingilizcesiyle",
         }
-    ),  # fmt: skip
+    ),
     switch_words=frozenset(
         "again also answer answers can could do get give have i in instead into is it language "
         "let me more now ok okay once one please pls provide read repeat reply respond same say "

@@ -48,7 +48,7 @@ LANGUAGE = Turkish(
             "turkceyle",
             "turkcesiyle",
         }
-    ),  # fmt: skip
+    ),
     switch_words=frozenset(
         "alabilir anlat anlatir anlatabilir bir bu bunu cevabi cevabini cevap cevir cevirir ne nedir "
         "cevirebilir da daha de dilinde eder edebilir gec ister isterim istiyorum kez konus "
