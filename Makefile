@@ -27,6 +27,12 @@ system:
 		fi; \
 	fi
 
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
 run: $(STAMP)
 	$(BIN)/python -m bot console
 
