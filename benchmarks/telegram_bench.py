@@ -45,13 +45,16 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "telegram"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+from servers import local_only  # noqa: E402
 
 TOKEN = "123456789:AAHbenchmarkTOKEN_abcdefghijklmnop"
 KINDS = ("echo", "sqlite-full", "sqlite-normal", "memory")
@@ -79,9 +82,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _quiet_env() -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        os.environ.pop(name, None)
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    local_only()
     os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
@@ -110,7 +111,9 @@ async def _serve_echo(base_url: str, stop: asyncio.Event) -> None:
     await app.shutdown()
 
 
-async def _serve_ours(base_url: str, store_url: str, stop: asyncio.Event) -> None:
+async def _serve_ours(
+    base_url: str, store_url: str, stop: asyncio.Event, typing_after: float | None
+) -> None:
     from bot import Engine
     from bot.serve.stores import open_store
     from bot.serve.telegram import Bot, Settings
@@ -126,6 +129,8 @@ async def _serve_ours(base_url: str, store_url: str, stop: asyncio.Event) -> Non
         log_level="WARNING",
         log_json=False,
     )
+    if typing_after is not None:
+        settings = replace(settings, typing_after=typing_after)
     store = open_store(store_url)
     bot = Bot(settings, Engine.load(), store)
     task = asyncio.ensure_future(bot.run())
@@ -141,7 +146,7 @@ async def _serve_ours(base_url: str, store_url: str, stop: asyncio.Event) -> Non
     await store.close()
 
 
-def serve(kind: str, base_url: str, store_url: str) -> int:
+def serve(kind: str, base_url: str, store_url: str, typing_after: float | None) -> int:
     _quiet_env()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     for name in ("httpx", "httpcore"):
@@ -155,7 +160,7 @@ def serve(kind: str, base_url: str, store_url: str) -> int:
         if kind == "echo":
             await _serve_echo(base_url, stop)
         else:
-            await _serve_ours(base_url, store_url, stop)
+            await _serve_ours(base_url, store_url, stop, typing_after)
 
     asyncio.run(main())
     return 0
@@ -212,7 +217,9 @@ async def stop_process(process: asyncio.subprocess.Process, timeout: float = 20.
         await process.wait()
 
 
-async def one_run(kind: str, rep: int, chats: int, messages: int, data_dir: Path) -> Run:
+async def one_run(
+    kind: str, rep: int, chats: int, messages: int, data_dir: Path, extra: list[str]
+) -> Run:
     from fakeserver import FakeBotApi
 
     api = FakeBotApi(TOKEN, max_poll=0.5)
@@ -223,11 +230,13 @@ async def one_run(kind: str, rep: int, chats: int, messages: int, data_dir: Path
         "sqlite-normal": f"sqlite:///{data_dir / f'normal-{rep}.db'}?synchronous=NORMAL",
         "memory": "memory:",
     }[kind]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__).resolve()), "--serve", kind,
-        "--base-url", api.base_url, "--store", store,
-        stdout=asyncio.subprocess.PIPE, cwd=ROOT,
-    )  # fmt: skip
+    log = data_dir / f"{kind}-{rep}.log"
+    with open(log, "wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(Path(__file__).resolve()), "--serve", kind,
+            "--base-url", api.base_url, "--store", store, *extra,
+            stdout=asyncio.subprocess.PIPE, stderr=stderr, cwd=ROOT,
+        )  # fmt: skip
     problems: list[str] = []
     try:
         assert process.stdout is not None
@@ -280,6 +289,13 @@ async def one_run(kind: str, rep: int, chats: int, messages: int, data_dir: Path
     finally:
         await stop_process(process)
         await api.stop()
+        errors = [
+            line
+            for line in log.read_text(errors="replace").splitlines()
+            if line.startswith(("ERROR", "CRITICAL"))
+        ]
+        if errors:
+            problems.append(f"the bot logged {len(errors)} errors, the first: {errors[0][:160]}")
     return Run(
         kind=kind,
         rep=rep,
@@ -303,7 +319,10 @@ async def measure(args: argparse.Namespace) -> list[Run]:
         for rep in range(args.reps):
             order = kinds[rep % len(kinds) :] + kinds[: rep % len(kinds)]
             for kind in order:
-                run = await one_run(kind, rep, args.chats, args.messages, Path(tmp))
+                extra = (
+                    [] if args.typing_after is None else ["--typing-after", str(args.typing_after)]
+                )
+                run = await one_run(kind, rep, args.chats, args.messages, Path(tmp), extra)
                 runs.append(run)
                 if not args.json:
                     print(
@@ -354,21 +373,25 @@ def report(summary: dict[str, Any], args: argparse.Namespace, wall: float) -> No
     print()
     print(
         "| bot | msg/s (median) | min-max | vs echo bot | paired ratio | "
-        "p50 reply ms | p99 reply ms | CPU ms/msg | peak RSS MiB |"
+        "p50 reply ms | p99 reply ms | CPU ms/msg | typing actions | peak RSS MiB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for data in summary.values():
         paired = data["ratio_to_echo_paired_median"]
         print(
             f"| {data['label']} | {data['rate_median']:.0f} | "
             f"{data['rate_min']:.0f}-{data['rate_max']:.0f} | {data['ratio_to_echo']:.0%} | "
             f"{paired:.0%} | {data['p50_ms']:.0f} | {data['p99_ms']:.0f} | "
-            f"{data['cpu_ms_per_message']:.2f} | {data['peak_rss_mib']:.0f} |"
+            f"{data['cpu_ms_per_message']:.2f} | {data['typing_actions']:.0f} | "
+            f"{data['peak_rss_mib']:.0f} |"
         )
     print()
     print(
         "vs echo bot: median rate over the echo bot's median rate; paired ratio: the median, "
-        "over repetitions, of each run's rate over the echo bot's in the same repetition."
+        "over repetitions, of each run's rate over the echo bot's in the same repetition; "
+        "CPU ms/msg: the bot process's user + system time during the burst, per message; "
+        "typing actions: sendChatAction calls during the burst (this bot sends one for a turn "
+        "still running after 0.3 s)."
     )
     print()
     if "echo" in summary:
@@ -376,7 +399,9 @@ def report(summary: dict[str, Any], args: argparse.Namespace, wall: float) -> No
             if kind == "echo":
                 continue
             verdict = "PASS" if data["ratio_to_echo"] >= 0.8 else "FAIL"
-            print(f"- {verdict}: {data['label']} at {data['ratio_to_echo']:.0%} of the echo bot (target >= 80%)")
+            print(
+                f"- {verdict}: {data['label']} at {data['ratio_to_echo']:.0%} of the echo bot (target >= 80%)"
+            )
     problems = [(k, p) for k, d in summary.items() for p in d["problems"]]
     for kind, problem in problems[:20]:
         print(f"- PROBLEM ({kind}): {problem}")
@@ -393,14 +418,22 @@ def main() -> int:
         "--kinds", nargs="+", default=list(KINDS), choices=KINDS, help="which bots to run"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--typing-after",
+        type=float,
+        metavar="SECONDS",
+        help="this bot's typing_after setting (default: its own, 0.3 s), to see what it costs",
+    )
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        return serve(args.serve, args.base_url, args.store)
+        return serve(args.serve, args.base_url, args.store, args.typing_after)
     _quiet_env()
     logging.basicConfig(level=logging.WARNING)
+    # a bot stopping cuts its long poll short: the fake server's "Connection lost" is expected
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL + 1)
     begun = time.perf_counter()
     runs = asyncio.run(measure(args))
     summary = summarise(runs, args)

@@ -95,6 +95,19 @@ async def test_an_update_is_committed_once(make: Callable[[], Store]) -> None:
     assert await first.load("c") == Saved({"turn": 1}, 1)
 
 
+async def test_a_reply_stays_pending_until_it_is_delivered(make: Callable[[], Store]) -> None:
+    one, other = make(), make()
+    reply = '{"chat": 5, "text": "Merhaba! İhracat 625 milyon ABD doları."}'
+    assert await one.commit("c", {"turn": 1}, version=0, update="u1", outbox=reply) is Commit.DONE
+    assert await other.pending("u1") == reply  # another worker finds what the first did not send
+    await other.delivered("u1")
+    assert await one.pending("u1") is None
+    assert await one.processed("u1")  # still answered once
+    await one.commit("c", {"turn": 2}, version=1, update="u2")
+    assert await one.pending("u2") is None  # nothing to send: nothing pending
+    assert await one.pending("never") is None
+
+
 async def test_of_concurrent_commits_on_one_version_exactly_one_wins(
     make: Callable[[], Store],
 ) -> None:

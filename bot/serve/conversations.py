@@ -104,6 +104,7 @@ class Conversations:
         deliver: Callable[[Turn], Awaitable[None]] | None = None,
         offload: bool = False,
         ttl: float | None = None,
+        outbox: Callable[[Turn], str] | None = None,
     ) -> Turn | None:
         """Run one turn of ``chat``'s conversation; turns of one chat run one at a time, in order.
 
@@ -115,7 +116,10 @@ class Conversations:
         ``offload`` runs the request in a worker thread, for a front end that
         knows it is slow (a long message takes tens of milliseconds), so the
         event loop keeps serving other chats meanwhile. ``ttl`` forgets the
-        conversation after that many idle seconds. Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
+        conversation after that many idle seconds. ``outbox`` renders the reply
+        to keep with the commit until it is delivered, so that a process dying
+        between the two leaves it for whoever gets the update again (see
+        :meth:`~bot.serve.stores.Store.pending`). Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
         the chat for longer than ``lock_wait``.
         """
         async with self.lock(chat):
@@ -125,9 +129,13 @@ class Conversations:
             async with holding(self.store, chat, ttl=self.lock_ttl, wait=self.lock_wait):
                 if self.observer is not None:
                     self.observer.lock_waited(asyncio.get_running_loop().time() - started)
-                turn = await self._commit(chat, request, lang, force_lang, update, offload, ttl)
+                turn = await self._commit(
+                    chat, request, lang, force_lang, update, offload, ttl, outbox
+                )
                 if turn is not None and deliver is not None:
                     await deliver(turn)
+                    if update is not None and outbox is not None:
+                        await self._safely("delivered", self.store.delivered(update))
                 return turn
 
     async def _commit(
@@ -139,6 +147,7 @@ class Conversations:
         update: str | None,
         offload: bool,
         ttl: float | None,
+        outbox: Callable[[Turn], str] | None,
     ) -> Turn | None:
         """Load, run, commit; once more if the chat changed meanwhile (a lock that expired)."""
         for _ in range(2):
@@ -151,10 +160,16 @@ class Conversations:
             answer = await asyncio.to_thread(request, session) if offload else request(session)
             if saved.version < 0:  # the store could not be read: answer, do not overwrite
                 return Turn(answer, session)
+            reply = outbox(Turn(answer, session)) if outbox is not None and update else None
             outcome = await self._safely(
                 "commit",
                 self.store.commit(
-                    chat, session.state, version=saved.version, update=update, ttl=ttl
+                    chat,
+                    session.state,
+                    version=saved.version,
+                    update=update,
+                    ttl=ttl,
+                    outbox=reply,
                 ),
             )
             if outcome is Commit.DUPLICATE:

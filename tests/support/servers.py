@@ -13,7 +13,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["RedisServer", "free_port", "redis_server", "stop_pid", "wait_for_port"]
+__all__ = [
+    "PROXY_VARIABLES",
+    "RedisServer",
+    "free_port",
+    "local_only",
+    "redis_server",
+    "stop_pid",
+    "wait_for_port",
+]
+
+
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+def local_only() -> None:
+    """No proxy for anything on this machine (benchmarks and test servers talk over 127.0.0.1)."""
+    for name in PROXY_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 
 def free_port() -> int:

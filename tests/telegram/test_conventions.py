@@ -173,3 +173,31 @@ async def test_a_stop_during_a_long_batch_is_quick_and_loses_nothing(
     await api.wait_sent(-77, 30, timeout=20)
     await settle(0.5)
     assert len(api.sent(-77)) == 30
+
+
+async def test_a_reply_committed_by_a_worker_that_died_is_sent_by_the_next(
+    api: FakeBotApi, start_bot: Starter, engine: Engine, tmp_path: Path
+) -> None:
+    """A worker committed a turn and died before sending its reply: whoever gets the update
+    again sends that reply (not a new answer, not nothing), once."""
+    import json
+
+    from bot.serve.stores import SQLiteStore
+
+    update_id = api.message(341, TRADE_EN)
+    left = {"chat": 341, "text": "the reply the dead worker never sent", "markup": None,
+            "reply_to": None, "thread": None}  # fmt: skip
+    store = SQLiteStore(tmp_path / "data" / "state.db")
+    await store.commit(
+        "telegram:341", {"lang": "en"}, version=0, update=f"telegram:{update_id}",
+        outbox=json.dumps(left),
+    )  # fmt: skip
+    await store.close()
+    running = await start_bot()
+    assert await api.wait_sent(341, 1) == ["the reply the dead worker never sent"]
+    assert await running.store.pending(f"telegram:{update_id}") is None
+    api.push(api.update(update_id))  # and sent again: answered already, nothing more
+    api.message(341, "hello")
+    await api.wait_sent(341, 2)
+    await settle()
+    assert len(api.sent(341)) == 2

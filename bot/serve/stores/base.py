@@ -12,6 +12,10 @@ The contract, which ``tests/test_stores.py`` runs against every implementation:
   in one step, and only once per update: a second commit of the same update
   is a :attr:`Commit.DUPLICATE` and writes nothing; a commit on a version
   other than the one loaded is a :attr:`Commit.CONFLICT` and writes nothing.
+- A commit may carry the turn's reply (its *outbox*): it stays
+  :meth:`Store.pending` until :meth:`Store.delivered` says it was sent, so
+  a process that dies between the commit and the send leaves the reply for
+  whoever gets the update again.
 - A lock is held by one token at a time, until released or expired;
   only its holder can extend or release it.
 - :meth:`Store.allow` is a token bucket: ``burst`` at once, then ``rate``
@@ -96,12 +100,22 @@ class Store(Protocol):
         version: int,
         update: str | None = None,
         ttl: float | None = None,
+        outbox: str | None = None,
     ) -> Commit:
         """Write ``state`` as the chat's version ``version + 1`` and mark ``update`` processed.
 
         With ``ttl``, the chat is forgotten after ``ttl`` seconds without a commit
-        (an HTTP conversation); without, it is kept.
+        (an HTTP conversation); without, it is kept. ``outbox`` is the reply to
+        ``update``, kept until :meth:`delivered`.
         """
+        ...
+
+    async def pending(self, update: str) -> str | None:
+        """The outbox of a committed ``update`` whose reply is not known to be sent."""
+        ...
+
+    async def delivered(self, update: str) -> None:
+        """The reply to ``update`` was sent: its outbox is done with."""
         ...
 
     async def processed(self, update: str) -> bool:

@@ -14,6 +14,8 @@ __all__ = ["MemoryStore"]
 
 #: Expired conversations and idle buckets are dropped once there are this many.
 _PRUNE_AT = 10_000
+#: Processed update ids are pruned once there are this many (and then twice as many as kept).
+_PRUNE_UPDATES = 100_000
 
 
 class MemoryStore:
@@ -23,6 +25,8 @@ class MemoryStore:
         self.clock = clock
         self._chats: dict[str, tuple[str, int, float]] = {}
         self._updates: dict[str, float] = {}
+        self._outboxes: dict[str, str] = {}
+        self._prune_at = _PRUNE_UPDATES
         self._locks: dict[str, tuple[str, float]] = {}
         self._buckets: dict[str, tuple[float, float, bool]] = {}
 
@@ -47,6 +51,7 @@ class MemoryStore:
         version: int,
         update: str | None = None,
         ttl: float | None = None,
+        outbox: str | None = None,
     ) -> Commit:
         if update is not None and await self.processed(update):
             return Commit.DUPLICATE
@@ -60,9 +65,17 @@ class MemoryStore:
             self._chats = {c: saved for c, saved in self._chats.items() if saved[2] > now}
         if update is not None:
             self._updates[update] = self.clock() + UPDATE_TTL
-            if len(self._updates) > 100_000:
+            if outbox is not None:
+                self._outboxes[update] = outbox
+            if len(self._updates) > self._prune_at:
                 self._prune()
         return Commit.DONE
+
+    async def pending(self, update: str) -> str | None:
+        return self._outboxes.get(update) if await self.processed(update) else None
+
+    async def delivered(self, update: str) -> None:
+        self._outboxes.pop(update, None)
 
     async def processed(self, update: str) -> bool:
         expires = self._updates.get(update)
@@ -115,3 +128,6 @@ class MemoryStore:
     def _prune(self) -> None:
         now = self.clock()
         self._updates = {u: t for u, t in self._updates.items() if t > now}
+        self._outboxes = {u: o for u, o in self._outboxes.items() if u in self._updates}
+        # Prune again only once as many more have come: a busy store does not copy every time.
+        self._prune_at = max(_PRUNE_UPDATES, 2 * len(self._updates))

@@ -38,7 +38,8 @@ _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # KEYS: chat hash, update key (or the chat hash again when there is none)
-# ARGV: state, expected version, update ttl (s), has update (1/0), chat ttl (ms, 0: none)
+# ARGV: state, expected version, update ttl (s), has update (1/0), chat ttl (ms, 0: none),
+#       the outbox ('' for none: the update key then holds '1')
 _COMMIT = """
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local version = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
@@ -49,7 +50,11 @@ if ARGV[5] ~= '0' then
 else
   redis.call('PERSIST', KEYS[1])
 end
-if ARGV[4] == '1' then redis.call('SET', KEYS[2], '1', 'EX', ARGV[3]) end
+if ARGV[4] == '1' then
+  local mark = '1'
+  if ARGV[6] ~= '' then mark = 'o' .. ARGV[6] end
+  redis.call('SET', KEYS[2], mark, 'EX', ARGV[3])
+end
 return version + 1
 """
 _EXTEND = """
@@ -162,6 +167,7 @@ class RedisStore:
         version: int,
         update: str | None = None,
         ttl: float | None = None,
+        outbox: str | None = None,
     ) -> Commit:
         text = to_json(state)
         chat_key = self._key("chat", chat)
@@ -175,6 +181,7 @@ class RedisStore:
                     int(UPDATE_TTL),
                     "1" if update is not None else "0",
                     "0" if ttl is None else str(max(1, int(ttl * 1000))),
+                    outbox or "",
                 ],
             )
         )
@@ -183,6 +190,16 @@ class RedisStore:
         if result == -2:
             return Commit.CONFLICT
         return Commit.DONE
+
+    async def pending(self, update: str) -> str | None:
+        mark = await self._run(lambda: self._redis.get(self._key("update", update)))
+        return mark[1:] if isinstance(mark, str) and mark.startswith("o") else None
+
+    async def delivered(self, update: str) -> None:
+        # The processed mark stays (with its expiry); only the outbox goes.
+        await self._run(
+            lambda: self._redis.set(self._key("update", update), "1", xx=True, keepttl=True)
+        )
 
     async def processed(self, update: str) -> bool:
         return bool(await self._run(lambda: self._redis.exists(self._key("update", update))))

@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS chats (
     chat TEXT PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL, at REAL NOT NULL,
     expires REAL
 );
-CREATE TABLE IF NOT EXISTS updates (id TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS updates (id TEXT PRIMARY KEY, at REAL NOT NULL, outbox TEXT);
 CREATE INDEX IF NOT EXISTS updates_at ON updates (at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS buckets (
     key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL, warned INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS buckets_at ON buckets (at);
+CREATE TABLE IF NOT EXISTS sent (id TEXT PRIMARY KEY, at REAL NOT NULL);
 """
 #: Prune processed update ids every this many commits.
 _PRUNE_EVERY = 1000
@@ -167,6 +168,7 @@ class SQLiteStore:
         version: int,
         update: str | None = None,
         ttl: float | None = None,
+        outbox: str | None = None,
     ) -> Commit:
         text = to_json(state)
         now = self.clock()
@@ -176,8 +178,8 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             if update is not None:
                 inserted = db.execute(
-                    "INSERT INTO updates (id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                    (update, now),
+                    "INSERT INTO updates (id, at, outbox) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (update, now, outbox),
                 ).rowcount
                 if not inserted:
                     db.execute("ROLLBACK")
@@ -214,6 +216,32 @@ class SQLiteStore:
             )
         )
 
+    async def pending(self, update: str) -> str | None:
+        cutoff = self.clock() - UPDATE_TTL
+        row = await self._run(
+            lambda db: db.execute(
+                "SELECT outbox FROM updates WHERE id = ? AND at > ? AND outbox IS NOT NULL",
+                (update, cutoff),
+            ).fetchone()
+        )
+        if row is None:
+            return None
+        sent = await self._run(
+            lambda db: db.execute("SELECT 1 FROM sent WHERE id = ?", (update,)).fetchone(),
+            volatile=True,
+        )
+        return None if sent is not None else str(row[0])
+
+    async def delivered(self, update: str) -> None:
+        # Written without fsync: after a power cut a reply may be sent twice, never lost.
+        now = self.clock()
+        await self._run(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO sent (id, at) VALUES (?, ?)", (update, now)
+            ),
+            volatile=True,
+        )
+
     async def prune(self) -> int:
         """Forget processed updates older than :data:`UPDATE_TTL` and expired chats; how many."""
         now = self.clock()
@@ -225,6 +253,7 @@ class SQLiteStore:
         def prune_volatile(db: sqlite3.Connection) -> int:
             # A bucket untouched for an hour is full again; an expired lock holds nothing.
             gone = db.execute("DELETE FROM buckets WHERE at <= ?", (now - 3600,)).rowcount
+            gone += db.execute("DELETE FROM sent WHERE at <= ?", (now - UPDATE_TTL,)).rowcount
             return gone + db.execute("DELETE FROM locks WHERE expires <= ?", (now,)).rowcount
 
         return await self._run(prune) + await self._run(prune_volatile, volatile=True)

@@ -23,6 +23,7 @@ twice. HTTP 429 is handled by ``AIORateLimiter(max_retries=3)``, which waits
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -259,8 +260,9 @@ class Adapter:
         try:
             if await self._processed(update):
                 # Sent again (a restart, a retry, another worker had it): answered already,
-                # and not charged to the user's flood-control bucket a second time.
-                outcome.value = "duplicate"
+                # and not charged to the user's flood-control bucket a second time; its
+                # reply is sent now if the worker that committed it died first.
+                outcome.value = await self._resend(app.bot, update)
             else:
                 await app.process_update(update)
         except Exception:  # process_update hands handler errors to on_error; this is a bug
@@ -269,7 +271,7 @@ class Adapter:
         finally:
             _OUTCOME.reset(token)
         elapsed = time.perf_counter() - started
-        answered = outcome.value in ("answered", "send_failed")
+        answered = outcome.value in ("answered", "send_failed", "resent")
         self.metrics.update(outcome.value, elapsed if answered else None, channel="telegram")
         if self.reloader is not None:
             self.metrics.knowledge_base_in_service(self.reloader.version, self.reloader.generation)
@@ -475,16 +477,24 @@ class Adapter:
             return
         typing = asyncio.create_task(self._typing_later(context, chat))
         sent: list[int] = []
+        replies: dict[int, JSONDict] = {}
+
+        def reply(turn: Turn) -> JSONDict:
+            """The reply as it is sent, and kept with the commit until it is (the outbox)."""
+            if id(turn.answer) not in replies:
+                markup = keyboard(turn.answer)
+                replies[id(turn.answer)] = {
+                    "chat": chat,
+                    "text": render.for_chat(turn.answer, turn.session.engine.gettext),
+                    "markup": markup.to_dict() if markup is not None else None,
+                    "reply_to": self._reply_to(update),
+                    "thread": _thread(update),
+                }
+            return replies[id(turn.answer)]
 
         async def deliver(turn: Turn) -> None:
             typing.cancel()
-            answer = turn.answer
-            text = render.for_chat(answer, turn.session.engine.gettext)
-            sent.append(
-                await self._send(
-                    context, chat, text, keyboard(answer), self._reply_to(update), _thread(update)
-                )
-            )
+            sent.append(await self._send_reply(context.bot, reply(turn)))
 
         try:
             turn = await self.conversations.turn(
@@ -495,6 +505,7 @@ class Adapter:
                 update=update_key(update.update_id),
                 deliver=deliver,
                 offload=offload,
+                outbox=lambda turn: json.dumps(reply(turn), ensure_ascii=False),
             )
         except ChatBusy:
             _report("busy", chat)
@@ -528,7 +539,7 @@ class Adapter:
             or self.engine.default_lang
         )
         await self._send(
-            context,
+            context.bot,
             chat.id,
             self.engine.gettext(message, str(lang)),
             None,
@@ -600,7 +611,7 @@ class Adapter:
 
     async def _send(
         self,
-        context: Context,
+        bot: ExtBot[Any],
         chat_id: int,
         text: str,
         markup: InlineKeyboardMarkup | None,
@@ -623,7 +634,7 @@ class Adapter:
             )
             for _ in range(2):  # once more at a migrated chat's new id
                 send = partial(
-                    context.bot.send_message,
+                    bot.send_message,
                     chat_id,
                     part,
                     reply_markup=markup if last else None,
@@ -646,6 +657,41 @@ class Adapter:
                     await self._forget(chat_id, str(exc))
                     return 0
         return chat_id
+
+    async def _send_reply(self, bot: ExtBot[Any], reply: JSONDict) -> int:
+        markup = reply.get("markup")
+        return await self._send(
+            bot,
+            int(reply["chat"]),
+            str(reply["text"]),
+            InlineKeyboardMarkup.de_json(markup, bot) if isinstance(markup, dict) else None,
+            reply.get("reply_to"),
+            reply.get("thread"),
+        )
+
+    async def _resend(self, bot: ExtBot[Any], update: Update) -> str:
+        """The reply of a turn committed but never sent (its process died): send it now."""
+        try:
+            pending = await self.store.pending(update_key(update.update_id))
+        except StoreError:
+            return "duplicate"
+        if pending is None:
+            return "duplicate"
+        try:
+            reply = json.loads(pending)
+            await self._send_reply(bot, reply)
+        except (NetworkError, TimedOut) as exc:
+            _LOGGER.warning("a reply left by a stopped worker could not be sent: %s", exc)
+            self.metrics.send_failures.labels("ambiguous").inc()
+            return "send_failed"
+        except (ValueError, KeyError, TypeError):
+            _LOGGER.warning("a malformed outbox for update %s was dropped", update.update_id)
+        try:
+            await self.store.delivered(update_key(update.update_id))
+        except StoreError as exc:
+            self.metrics.store_failed("delivered")
+            _LOGGER.error("the store failed (delivered): %s", exc)
+        return "resent"
 
     async def _forget(self, chat_id: int, reason: str) -> None:
         _LOGGER.info("forgetting chat %s: %s", chat_id, reason)
