@@ -70,7 +70,7 @@ class Conversations:
         *,
         misses: MissRecorder | None = None,
         clock: Callable[[], float] = time.time,
-        lock_ttl: float = 10.0,
+        lock_ttl: float = 5.0,
         lock_wait: float = 5.0,
         observer: Observer | None = None,
     ) -> None:

@@ -84,7 +84,7 @@ class Settings:
     #: Updates handled at once (webhook: more get 503, and Telegram sends them again).
     max_in_flight: int = 256
     #: A chat's lock expires after this many seconds unless its turn is still running.
-    lock_ttl: float = 10.0
+    lock_ttl: float = 5.0
     #: Seconds a webhook update waits for its chat's lock before a 503.
     lock_wait: float = 2.0
     #: Seconds in-flight turns get to finish at SIGTERM.
