@@ -105,6 +105,7 @@ class Conversations:
         offload: bool = False,
         ttl: float | None = None,
         outbox: Callable[[Turn], str] | None = None,
+        checked: bool = False,
     ) -> Turn | None:
         """Run one turn of ``chat``'s conversation; turns of one chat run one at a time, in order.
 
@@ -119,11 +120,17 @@ class Conversations:
         conversation after that many idle seconds. ``outbox`` renders the reply
         to keep with the commit until it is delivered, so that a process dying
         between the two leaves it for whoever gets the update again (see
-        :meth:`~bot.serve.stores.Store.pending`). Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
+        :meth:`~bot.serve.stores.Store.pending`). ``checked`` says the front end
+        has just looked the update up itself (the commit still refuses a
+        duplicate). Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
         the chat for longer than ``lock_wait``.
         """
         async with self.lock(chat):
-            if update is not None and await self._safely("processed", self.store.processed(update)):
+            if (
+                update is not None
+                and not checked
+                and await self._safely("processed", self.store.processed(update))
+            ):
                 return None
             started = asyncio.get_running_loop().time()
             async with holding(self.store, chat, ttl=self.lock_ttl, wait=self.lock_wait):

@@ -84,13 +84,24 @@ class SQLiteStore:
         self.path = Path(path)
         self.clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        # Locks and buckets on a thread of their own: they never wait behind a commit's fsync.
+        self._volatile_executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="sqlite-volatile"
+        )
         self._commits = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = self._open(synchronous)
             self._volatile = self._open_volatile()
+            # Quick statements (an indexed read, a lock, a bucket: tens of microseconds)
+            # run on the event loop's own thread, on connections that never wait: a hop
+            # to a worker thread would cost more than the statement. One that would
+            # wait (another process writing) goes to the worker thread instead.
+            self._reader = self._open_quick(self.path)
+            self._quick = self._open_quick(self.path.with_name(self.path.name + "-volatile"))
         except (OSError, sqlite3.Error) as exc:
             self._executor.shutdown(wait=False)
+            self._volatile_executor.shutdown(wait=False)
             raise StoreError(f"cannot open the SQLite store {self.path}: {exc}") from None
 
     @staticmethod
@@ -128,6 +139,29 @@ class SQLiteStore:
             raise
         return db
 
+    def _open_quick(self, path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+        db.execute("PRAGMA synchronous=OFF")  # only the volatile file is written through it
+        return db
+
+    async def _quickly(
+        self, work: Callable[[sqlite3.Connection], T], *, volatile: bool = False
+    ) -> T:
+        """``work`` on the event loop's thread unless the database is busy; then as _run."""
+        db = self._quick if volatile else self._reader
+        try:
+            return work(db)
+        except sqlite3.OperationalError:  # locked by another process: wait in the thread
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error | UnicodeError):
+                raise StoreError(f"SQLite: {exc}") from None
+            raise
+        return await self._run(work, volatile=volatile)
+
     async def _run(self, work: Callable[[sqlite3.Connection], T], *, volatile: bool = False) -> T:
         def call() -> T:
             db = self._volatile if volatile else self._db
@@ -141,7 +175,8 @@ class SQLiteStore:
                     raise StoreError(f"SQLite: {exc}") from None
                 raise
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        executor = self._volatile_executor if volatile else self._executor
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
 
     # -- chats -------------------------------------------------------------------
 
@@ -155,7 +190,7 @@ class SQLiteStore:
             ).fetchone()
             return None if row is None else (str(row[0]), int(row[1]))
 
-        row = await self._run(load)
+        row = await self._quickly(load)
         if row is None:
             return Saved(None, 0)
         return Saved(_parse(row[0], chat), row[1])
@@ -207,7 +242,7 @@ class SQLiteStore:
 
     async def processed(self, update: str) -> bool:
         cutoff = self.clock() - UPDATE_TTL
-        return await self._run(
+        return await self._quickly(
             lambda db: (
                 db.execute(
                     "SELECT 1 FROM updates WHERE id = ? AND at > ?", (update, cutoff)
@@ -218,7 +253,7 @@ class SQLiteStore:
 
     async def pending(self, update: str) -> str | None:
         cutoff = self.clock() - UPDATE_TTL
-        row = await self._run(
+        row = await self._quickly(
             lambda db: db.execute(
                 "SELECT outbox FROM updates WHERE id = ? AND at > ? AND outbox IS NOT NULL",
                 (update, cutoff),
@@ -226,7 +261,7 @@ class SQLiteStore:
         )
         if row is None:
             return None
-        sent = await self._run(
+        sent = await self._quickly(
             lambda db: db.execute("SELECT 1 FROM sent WHERE id = ?", (update,)).fetchone(),
             volatile=True,
         )
@@ -235,7 +270,7 @@ class SQLiteStore:
     async def delivered(self, update: str) -> None:
         # Written without fsync: after a power cut a reply may be sent twice, never lost.
         now = self.clock()
-        await self._run(
+        await self._quickly(
             lambda db: db.execute(
                 "INSERT OR REPLACE INTO sent (id, at) VALUES (?, ?)", (update, now)
             ),
@@ -278,7 +313,7 @@ class SQLiteStore:
 
     async def acquire(self, chat: str, token: str, ttl: float) -> bool:
         now = self.clock()
-        return await self._run(
+        return await self._quickly(
             lambda db: (
                 db.execute(
                     "INSERT INTO locks (chat, token, expires) VALUES (?, ?, ?) "
@@ -293,7 +328,7 @@ class SQLiteStore:
 
     async def extend(self, chat: str, token: str, ttl: float) -> bool:
         now = self.clock()
-        return await self._run(
+        return await self._quickly(
             lambda db: (
                 db.execute(
                     "UPDATE locks SET expires = ? WHERE chat = ? AND token = ? AND expires > ?",
@@ -305,7 +340,7 @@ class SQLiteStore:
         )
 
     async def release(self, chat: str, token: str) -> None:
-        await self._run(
+        await self._quickly(
             lambda db: db.execute("DELETE FROM locks WHERE chat = ? AND token = ?", (chat, token)),
             volatile=True,
         )
@@ -327,21 +362,24 @@ class SQLiteStore:
             db.execute("COMMIT")
             return verdict
 
-        return await self._run(allow, volatile=True)
+        return await self._quickly(allow, volatile=True)
 
     # -- the store ---------------------------------------------------------------
 
     async def ping(self) -> None:
-        await self._run(lambda db: db.execute("SELECT 1").fetchone())
+        await self._quickly(lambda db: db.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
         def close(db: sqlite3.Connection) -> None:
             db.close()
-            self._volatile.close()
 
         try:
+            self._reader.close()
+            self._quick.close()
+            await self._run(close, volatile=True)
             await self._run(close)
         finally:
+            self._volatile_executor.shutdown(wait=True)
             self._executor.shutdown(wait=True)
 
     async def count(self) -> int:

@@ -475,7 +475,11 @@ class Adapter:
         )
         if chat is None:
             return
-        typing = asyncio.create_task(self._typing_later(context, chat))
+        # "typing..." only where the answer itself is slow (a long message, answered in a
+        # thread): a turn slowed by a queue of others would only lengthen the queue.
+        typing = asyncio.create_task(
+            self._typing_later(context, chat) if offload else asyncio.sleep(0)
+        )
         sent: list[int] = []
         replies: dict[int, JSONDict] = {}
 
@@ -506,6 +510,7 @@ class Adapter:
                 deliver=deliver,
                 offload=offload,
                 outbox=lambda turn: json.dumps(reply(turn), ensure_ascii=False),
+                checked=True,  # handle() looked it up
             )
         except ChatBusy:
             _report("busy", chat)

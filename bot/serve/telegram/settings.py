@@ -79,7 +79,7 @@ class Settings:
     flood_rate: float = 1.0
     #: Respect Telegram's limits (30 messages/s overall, 20/min per group, 429 retry_after).
     rate_limit: bool = True
-    #: "typing..." only for a turn that takes longer than this many seconds.
+    #: "typing..." for a long message (answered in a thread) still running after this many seconds.
     typing_after: float = 0.3
     #: Updates handled at once (webhook: more get 503, and Telegram sends them again).
     max_in_flight: int = 256
