@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -201,3 +202,23 @@ async def test_a_reply_committed_by_a_worker_that_died_is_sent_by_the_next(
     await api.wait_sent(341, 2)
     await settle()
     assert len(api.sent(341)) == 2
+
+
+async def test_polling_serves_health_and_metrics_on_its_own_port(
+    api: FakeBotApi, start_bot: Starter
+) -> None:
+    import aiohttp
+
+    port = free_port()
+    await start_bot(metrics_port=port)
+    api.message(351, TRADE_EN)
+    await api.wait_sent(351, 1)
+    async with aiohttp.ClientSession() as http:
+        for path, status in (("/livez", 200), ("/readyz", 200), ("/telegram", 404)):
+            async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                assert response.status == status, path
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+            metrics = await response.text()
+    assert 'kzbot_updates_total{channel="telegram",outcome="answered"} 1.0' in metrics
+    assert "kzbot_turn_seconds_bucket" in metrics
+    assert re.search(r'kzbot_knowledge_base_info\{version="[0-9a-f]{12}"\} 1.0', metrics)

@@ -239,6 +239,7 @@ class Adapter:
         self._version = (
             reloader.version if reloader is not None else content_version(engine.catalog.directory)
         )
+        self.metrics.knowledge_base_in_service(self._version, 0)
 
     @property
     def engine(self) -> Engine:
