@@ -260,6 +260,20 @@ def test_a_near_miss_buried_in_chatter_is_not_answered(engine: Engine) -> None:
     assert answer.intent is None
 
 
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("bye, have a nice day", "smalltalk.goodbye"),
+        ("görüşürüz, iyi günler", "smalltalk.goodbye"),
+        ("ok thank you, have a great evening", "smalltalk.thanks"),
+        ("tamam teşekkürler, iyi akşamlar", "smalltalk.thanks"),
+        ("iyi günler", "smalltalk.greeting"),  # alone, the wish is a greeting
+    ],
+)
+def test_a_farewell_or_thanks_with_a_wish(engine: Engine, message: str, intent: str) -> None:
+    assert engine.answer(message).intent == intent
+
+
 def test_chatter_alone_is_small_talk(engine: Engine) -> None:
     assert engine.answer("hi, thanks a lot for all your help, bye!").intent.startswith(  # type: ignore[union-attr]
         "smalltalk."
