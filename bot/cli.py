@@ -21,9 +21,8 @@ from bot.kb import CatalogError, bundled_dir, load_catalog
 from bot.lang.messages import bundled_locales
 from bot.match import TermRanker, Weights
 from bot.serve import render
-from bot.serve.console import read_lines, run_console
+from bot.serve.lines import read_lines
 from bot.serve.misses import MISSES_ENV, MissLog
-from bot.serve.reload import Reloader
 from bot.tools.misses import top_misses
 
 __all__ = ["main"]
@@ -65,6 +64,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    # The conversation machinery (asyncio, the stores) only for the commands that talk.
+    from bot.serve.console import run_console
+    from bot.serve.reload import Reloader
+
     engine = _engine(args)
     log_path = args.log_misses or os.environ.get(MISSES_ENV)
     misses = MissLog(Path(log_path)) if log_path else None

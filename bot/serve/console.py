@@ -6,14 +6,14 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
 from bot.dialogue import Answer, Engine, MissRecorder
-from bot.lang import MAX_INPUT_CHARS, N_
+from bot.lang import N_
 from bot.serve import render
 from bot.serve.conversations import Conversations
+from bot.serve.lines import read_lines
 from bot.serve.reload import Reloader
 from bot.serve.stores import MemoryStore
 
@@ -26,21 +26,6 @@ WELCOME = N_(
 _QUIT = frozenset({"/quit", "/exit", "/q", "/bye"})
 _HISTORY = Path("~/.kzbot_history").expanduser()
 _CHAT = "console"
-
-
-def read_lines(stream: BinaryIO) -> Iterator[str]:
-    """Lines of a byte stream, decoded leniently and cut to a safe length."""
-    while True:
-        raw = stream.readline(MAX_INPUT_CHARS * 4)
-        if not raw:
-            return
-        if not raw.endswith(b"\n"):
-            # An over-long line: keep its start, skip the rest of it.
-            while True:
-                rest = stream.readline(1 << 16)
-                if not rest or rest.endswith(b"\n"):
-                    break
-        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 class Console:
