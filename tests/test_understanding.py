@@ -238,6 +238,27 @@ def test_a_polite_lead_alone_is_not_a_request_for_help(engine: Engine, message: 
     assert engine.answer(message).intent is None
 
 
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # "Which X": the answer must speak of X, or name something of its kind.
+        ("Which products does Turkey export to Kazakhstan the most?", None),
+        ("Which company is the biggest investor in Kazakhstan?", None),
+        ("In which sectors are Turkish companies active?", "business.sectors"),
+        ("which council was set up in 2012?", "ydsk.established"),
+        # Too vague a noun to say what is asked: the rest of the question does.
+        (
+            "which place does Turkey hold among investors in the energy sector?",
+            "investment.ranking",
+        ),
+    ],
+)
+def test_which_asks_for_something_the_answer_speaks_of(
+    engine: Engine, question: str, intent: str | None
+) -> None:
+    assert engine.answer(question).intent == intent
+
+
 def test_turkish_past_question_words_ask_too(engine: Engine) -> None:
     # "kimdi" is "kim" in the past: asking for a person the answer does not name.
     frame = engine.frame("YDSK kurulurken Türk başbakanı kimdi?", "tr")

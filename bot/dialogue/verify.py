@@ -62,6 +62,8 @@ class Verifier:
             return _reason_for(frame.wants)  # asked about a noun its answer never uses
         if frame.focus_is_person and "person" in frame.wants and "person" not in card.kinds:
             return "person"
+        if frame.asks_which and not frame.asks and not self._states(card, frame):
+            return "other"  # "which products": an answer that never speaks of products
         for wanted in frame.asks:
             if not wanted & card.kinds:
                 return _reason_for(wanted)
@@ -87,6 +89,26 @@ class Verifier:
         return intent_id not in self._smalltalk and frame.named <= _named(
             self.facts.card(intent_id)
         )
+
+    def _states(self, card: FactCard, frame: Frame) -> bool:
+        """Whether an answer speaks of what "which" asks about: one of the words after it
+        itself, something of its kind, or, for a class of things ("which institution"),
+        anything the answer names that the question does not."""
+        if any(stem in card.stated_stems for stem in frame.which_stems):
+            return True
+        lexicon = self.facts.lexicon
+        for term in frame.which_terms:
+            if term in card.stated:
+                return True
+            if term.kind != "concept":
+                continue
+            if lexicon.kinds_of(term.text) & _CLASSES and card.named - frame.named:
+                return True
+            if any(
+                term.text in lexicon.kinds_of(t.text) for t in card.stated if t.kind == "concept"
+            ):
+                return True
+        return False
 
     def _counts(self, card: FactCard, counted: Term) -> bool:
         """Whether the intent counts that: the same noun, or one of its kind (students are people)."""

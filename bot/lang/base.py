@@ -88,6 +88,9 @@ class Language:
     count_after: tuple[str, ...] = ()
     #: Words that join two questions ("how much ... *and* where ...").
     conjunctions: frozenset[str] = frozenset()
+    #: Nouns too vague to say what "which" asks for ("which *place* does it hold", "what
+    #: *kind* of"): the question's other words say it.
+    vague_nouns: frozenset[str] = frozenset()
     #: Words that mark a language's name as the language ("*in* Turkish", not "Turkish
     #: investment"): after one, a switch request may also be a follow-up ("and in Turkish?").
     switch_markers: frozenset[str] = frozenset()

@@ -55,6 +55,9 @@ LANGUAGE = English(
         "translated version would write you".split()
     ),
     switch_markers=frozenset({"in", "into"}),
+    vague_nouns=frozenset(
+        "kind kinds one ones part place sort thing things type types way".split()
+    ),
     next_words=frozenset("after following later next".split()),
     previous_words=frozenset("before earlier previous prior".split()),
     flip_phrases=(

@@ -93,6 +93,7 @@ LANGUAGE = Turkish(
     ),
     context_endings=("yim", "yum", "im", "um"),
     conjunctions=frozenset({"ve", "ayrica", "peki"}),
+    vague_nouns=frozenset("cesit sey seyler taraf tur turde yer yeri yerde".split()),
     question_words=frozenset(
         "ne neden niye nicin nasil kim kimin kime kac kacinci hangi nerede nereye neresi nedir "
         "mi mu misin musun midir mudur".split()

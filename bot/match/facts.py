@@ -58,6 +58,10 @@ class FactCard:
     counted: frozenset[Term]
     named: frozenset[str]
     vocabulary: frozenset[Term]
+    #: What its answer itself says (its terms, every language), without its phrases...
+    stated: frozenset[Term] = frozenset()
+    #: ...and its words' stems ("Council" in "Strategic Cooperation Council").
+    stated_stems: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,11 @@ class Frame:
     focus_marked: bool = False
     #: Whether the focus is a person or an office ("who was the *minister*?").
     focus_is_person: bool = False
+    #: Whether it asks *which* of something ("which *products*", "hangi *ürünler*"), and the
+    #: words that follow "which" (their terms and stems): one of them names what is asked.
+    asks_which: bool = False
+    which_terms: tuple[Term, ...] = ()
+    which_stems: tuple[str, ...] = ()
     #: What it counts ("how many *companies*"), when it counts something.
     counted: Term | None = None
     #: People, places and organisations it names (concepts).
@@ -118,6 +127,8 @@ class Facts:
         )
         self.questions = dict(lexicon.questions)
         vocabulary: dict[str, set[Term]] = {i.id: set() for i in catalog.intents}
+        stated: dict[str, set[Term]] = {i.id: set() for i in catalog.intents}
+        stems: dict[str, set[str]] = {i.id: set() for i in catalog.intents}
         named: dict[str, set[str]] = {i.id: set() for i in catalog.intents}
         #: Each intent's phrases and answer as terms, read once: (phrases, answer) per language.
         self._read: dict[str, list[tuple[list[list[Found]], list[Found]]]] = {}
@@ -134,6 +145,10 @@ class Facts:
                 # A title is read without teaching the ranker's analyzer new words.
                 title = analyzer.terms(tokenize(intent.title[code]), learn=indexes is None)
                 reads.append((phrases, answer))
+                stated[intent.id].update(f.term for f in answer)
+                stems[intent.id].update(
+                    analyzer.language.stem(t.word) for t in tokenize(intent.answer[code])
+                )
                 for found in (*phrases, title, answer):
                     vocabulary[intent.id].update(f.term for f in found)
                     if found is not title:
@@ -164,6 +179,8 @@ class Facts:
                 counted=self._counted(intent.id),
                 named=frozenset(named[intent.id]),
                 vocabulary=frozenset(vocabulary[intent.id]),
+                stated=frozenset(stated[intent.id]),
+                stated_stems=frozenset(stems[intent.id]),
             )
             for intent in catalog.intents
         }
@@ -300,11 +317,15 @@ class Facts:
         named = frozenset(c for c in concepts if self._names(c))
         years = frozenset(t.word for t in tokens if _YEAR.match(t.word))
         focused = self._focus(tokens, language, analyzer)
+        which = self._after_which(tokens, language, analyzer)
         focus, narrowing, marked = focused if focused is not None else (None, [], False)
         counted = self._counted_in(tokens, language, analyzer)
         focus_term = focus.term if focus is not None else None
         return Frame(
             asks=asks,
+            asks_which=bool(which) and not marked,
+            which_terms=tuple(f.term for f in which),
+            which_stems=tuple(language.stem(f.word) for f in which),
             focus=focus_term,
             focus_marked=marked,
             focus_known=focus is None or all(self._known(f, analyzer) for f in (focus, *narrowing)),
@@ -423,6 +444,27 @@ class Facts:
                         narrowing = [modifier] if modifier is not None else []
                     return (found, narrowing, True) if found is not None else None
         return None
+
+    def _after_which(
+        self, tokens: Sequence[Token], language: Language, analyzer: Analyzer
+    ) -> list[Found]:
+        """The words right after each "which"/"hangi" ("which *countries pushed*"), up to a
+        stop-word; none when they are too vague to name anything ("which *place*")."""
+        words = [t.word for t in tokens]
+        stop = analyzer.stopwords
+        found: list[Found] = []
+        for i, word in enumerate(words):
+            if word not in language.focus_direct or word not in language.focus_after:
+                continue
+            run = []
+            j = i + 1
+            while j < len(words) and words[j] not in stop and words[j] not in language.focus_after:
+                run.append(j)
+                j += 1
+            if not run or any(words[k] in language.vague_nouns for k in run):
+                return []
+            found += [f for k in run if (f := self._term_at(tokens, k, analyzer)) is not None]
+        return found
 
     def _counted_in(
         self, tokens: Sequence[Token], language: Language, analyzer: Analyzer
