@@ -259,6 +259,23 @@ def test_which_asks_for_something_the_answer_speaks_of(
     assert engine.answer(question).intent == intent
 
 
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # "Who did it" wants the doer: a passive with no "by" does not say ("was signed in 2009").
+        ("who signed the strategic partnership agreement?", None),
+        ("Stratejik Ortaklık Anlaşmasını kim imzaladı?", None),
+        ("who attended the first YDSK meeting?", None),
+        # ...while an answer that names the doer answers it, in its words or a synonym's.
+        ("who recognised Kazakhstan's independence first?", "relations.recognition"),
+        ("Kazakistan'ı ilk kim tanıdı?", "relations.recognition"),
+        ("who led the Turkic-speaking summit process?", "turkic.summit"),
+    ],
+)
+def test_who_did_it_wants_the_doer_named(engine: Engine, question: str, intent: str | None) -> None:
+    assert engine.answer(question).intent == intent
+
+
 def test_turkish_past_question_words_ask_too(engine: Engine) -> None:
     # "kimdi" is "kim" in the past: asking for a person the answer does not name.
     frame = engine.frame("YDSK kurulurken Türk başbakanı kimdi?", "tr")

@@ -62,6 +62,8 @@ class Verifier:
             return _reason_for(frame.wants)  # asked about a noun its answer never uses
         if frame.focus_is_person and "person" in frame.wants and "person" not in card.kinds:
             return "person"
+        if frame.agent_of is not None and not self._done_by_someone(card, frame):
+            return "person"  # who signed it, answered by "it was signed in 2009"
         if frame.asks_which and not frame.asks and not self._states(card, frame):
             return "other"  # "which products": an answer that never speaks of products
         for wanted in frame.asks:
@@ -89,6 +91,13 @@ class Verifier:
         return intent_id not in self._smalltalk and frame.named <= _named(
             self.facts.card(intent_id)
         )
+
+    def _done_by_someone(self, card: FactCard, frame: Frame) -> bool:
+        """Whether the answer says who did what "who" asks about: the verb itself with a doer
+        ("Turkey *recognised*"), or a synonym of it ("who *led*": "under the *leadership* of").
+        (The frame leaves out a verb that reads as a noun the question also names: "who
+        *signed* the *agreement*".)"""
+        return frame.agent_stem in card.agented_stems or frame.agent_of in card.agented
 
     def _states(self, card: FactCard, frame: Frame) -> bool:
         """Whether an answer speaks of what "which" asks about: one of the words after it

@@ -88,6 +88,11 @@ class Language:
     count_after: tuple[str, ...] = ()
     #: Words that join two questions ("how much ... *and* where ...").
     conjunctions: frozenset[str] = frozenset()
+    #: How a verb is passive ("was *signed*": the word before it; "imza*landı*": its ending),
+    #: and the words that name the agent of a passive ("by", "tarafından").
+    passive_before: frozenset[str] = frozenset()
+    passive_endings: tuple[str, ...] = ()
+    agent_words: frozenset[str] = frozenset()
     #: Nouns too vague to say what "which" asks for ("which *place* does it hold", "what
     #: *kind* of"): the question's other words say it.
     vague_nouns: frozenset[str] = frozenset()

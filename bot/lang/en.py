@@ -55,6 +55,8 @@ LANGUAGE = English(
         "translated version would write you".split()
     ),
     switch_markers=frozenset({"in", "into"}),
+    passive_before=frozenset("was were been be is are being got get".split()),
+    agent_words=frozenset({"by"}),
     vague_nouns=frozenset(
         "kind kinds one ones part place sort thing things type types way".split()
     ),

@@ -62,6 +62,10 @@ class FactCard:
     stated: frozenset[Term] = frozenset()
     #: ...and its words' stems ("Council" in "Strategic Cooperation Council").
     stated_stems: frozenset[str] = frozenset()
+    #: The verbs its answer gives a doer for ("Turkey *recognised*", "visited by the PM"),
+    #: as terms and stems; a passive with no doer ("*was signed* in 2009") is not one.
+    agented: frozenset[Term] = frozenset()
+    agented_stems: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,9 @@ class Frame:
     asks_which: bool = False
     which_terms: tuple[Term, ...] = ()
     which_stems: tuple[str, ...] = ()
+    #: The verb "who" asks the doer of ("who *signed* it", "kim *imzaladı*"), and its stem.
+    agent_of: Term | None = None
+    agent_stem: str = ""
     #: What it counts ("how many *companies*"), when it counts something.
     counted: Term | None = None
     #: People, places and organisations it names (concepts).
@@ -129,6 +136,8 @@ class Facts:
         vocabulary: dict[str, set[Term]] = {i.id: set() for i in catalog.intents}
         stated: dict[str, set[Term]] = {i.id: set() for i in catalog.intents}
         stems: dict[str, set[str]] = {i.id: set() for i in catalog.intents}
+        agented: dict[str, set[Term]] = {i.id: set() for i in catalog.intents}
+        agented_stems: dict[str, set[str]] = {i.id: set() for i in catalog.intents}
         named: dict[str, set[str]] = {i.id: set() for i in catalog.intents}
         #: Each intent's phrases and answer as terms, read once: (phrases, answer) per language.
         self._read: dict[str, list[tuple[list[list[Found]], list[Found]]]] = {}
@@ -158,6 +167,11 @@ class Facts:
                             if f.term.kind == "concept" and self._names(f.term.text)
                         )
         self.known: frozenset[Term] = frozenset().union(*vocabulary.values())
+        for intent in catalog.intents:  # (spelling needs the words known above)
+            for code, analyzer in self.analyzers.items():
+                done_terms, done_stems = self._agented(intent.answer[code], analyzer)
+                agented[intent.id] |= done_terms
+                agented_stems[intent.id] |= done_stems
         surface = {w for analyzer in self.analyzers.values() for w in analyzer.vocabulary}
         self._roots = frozenset(
             w[:size]
@@ -181,6 +195,8 @@ class Facts:
                 vocabulary=frozenset(vocabulary[intent.id]),
                 stated=frozenset(stated[intent.id]),
                 stated_stems=frozenset(stems[intent.id]),
+                agented=frozenset(agented[intent.id]),
+                agented_stems=frozenset(agented_stems[intent.id]),
             )
             for intent in catalog.intents
         }
@@ -318,6 +334,7 @@ class Facts:
         years = frozenset(t.word for t in tokens if _YEAR.match(t.word))
         focused = self._focus(tokens, language, analyzer)
         which = self._after_which(tokens, language, analyzer)
+        doing = self._asked_doing(tokens, language, analyzer)
         focus, narrowing, marked = focused if focused is not None else (None, [], False)
         counted = self._counted_in(tokens, language, analyzer)
         focus_term = focus.term if focus is not None else None
@@ -326,6 +343,8 @@ class Facts:
             asks_which=bool(which) and not marked,
             which_terms=tuple(f.term for f in which),
             which_stems=tuple(language.stem(f.word) for f in which),
+            agent_of=doing.term if doing is not None else None,
+            agent_stem=language.stem(doing.word) if doing is not None else "",
             focus=focus_term,
             focus_marked=marked,
             focus_known=focus is None or all(self._known(f, analyzer) for f in (focus, *narrowing)),
@@ -443,6 +462,52 @@ class Facts:
                         modifier = self._term_at(tokens, before, analyzer)
                         narrowing = [modifier] if modifier is not None else []
                     return (found, narrowing, True) if found is not None else None
+        return None
+
+    def _agented(self, text: str, analyzer: Analyzer) -> tuple[set[Term], set[str]]:
+        """The verbs of an answer that have a doer: any but a passive with no "by" near it."""
+        language = analyzer.language
+        tokens = tokenize(text)
+        words = [t.word for t in tokens]
+        terms: set[Term] = set()
+        stems: set[str] = set()
+        for k, word in enumerate(words):
+            passive = (k > 0 and words[k - 1] in language.passive_before) or (
+                bool(language.passive_endings) and word.endswith(language.passive_endings)
+            )
+            near = words[max(0, k - 3) : k + 4]
+            if passive and not any(w in language.agent_words for w in near):
+                continue
+            found = self._term_at(tokens, k, analyzer)
+            if found is not None:
+                terms.add(found.term)
+            stems.add(language.stem(word))
+        return terms, stems
+
+    def _asked_doing(
+        self, tokens: Sequence[Token], language: Language, analyzer: Analyzer
+    ) -> Found | None:
+        """The verb right after "who" ("who *signed*", "kim *imzaladı*"); none for "who is"."""
+        words = [t.word for t in tokens]
+        stop = analyzer.stopwords
+        for i in range(len(words)):
+            form = self.lexicon.match(tokens, i)
+            if form is None or form.concept != "who" or len(form.words) != 1:
+                continue
+            j = i + 1
+            while j < len(words) and words[j] in stop and words[j] not in language.copulas:
+                j += 1
+            if j >= len(words) or words[j] in language.copulas:
+                return None
+            doing = self._term_at(tokens, j, analyzer)
+            if doing is None:
+                return None
+            others = [f.term for n, t in enumerate(tokens) if n != j for f in analyzer.terms([t])]
+            if doing.term in others:
+                # "who *signed* the agreement": the verb reads as the agreement's concept,
+                # which the answer names anyway; only the verb's own stem says who did it.
+                return doing._replace(term=Term("word", language.stem(doing.word)))
+            return doing
         return None
 
     def _after_which(
