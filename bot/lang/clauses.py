@@ -124,8 +124,12 @@ def _after_lead(text: str, leads: Sequence[str]) -> tuple[str, bool]:
     A lead with nothing around it ("Can you tell me?") comes back empty: it
     points at the rest of the message and is no question of its own.
     """
+    quick = fold(text)
+    present = [lead for lead in leads if lead.strip() in quick]  # most pieces have none
+    if not present:
+        return text, False
     folded, origin = _folded_with_origin(text)
-    for lead in leads:
+    for lead in present:
         match = re.search(rf"(?<!\w){re.escape(lead.strip())}(?!\w)", folded)
         if match is None:
             continue

@@ -334,7 +334,7 @@ class Facts:
         years = frozenset(t.word for t in tokens if _YEAR.match(t.word))
         focused = self._focus(tokens, language, analyzer)
         which = self._after_which(tokens, language, analyzer)
-        doing = self._asked_doing(tokens, language, analyzer)
+        doing = self._asked_doing(tokens, language, analyzer) if "who" in concepts else None
         focus, narrowing, marked = focused if focused is not None else (None, [], False)
         counted = self._counted_in(tokens, language, analyzer)
         focus_term = focus.term if focus is not None else None
