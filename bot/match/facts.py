@@ -35,6 +35,9 @@ ENTITY_KINDS = frozenset({"person", "place", "organisation"})
 #: Kinds of what is asked about that want a person named ("who was the minister?").
 PERSON_KINDS = frozenset({"person", "office"})
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+#: A word's term is read from it and the words after it, as far as the longest multiword
+#: form of the lexicon (six words) reaches.
+_TERM_WINDOW = 8
 _COUNTED_WORDS = 3  # how far after a number its counted noun may be ("4 different cities")
 #: A word of an agglutinative language is known when its first letters are:
 #: five for words of seven letters or more, else four ("başkenti" is not "başkan").
@@ -561,7 +564,7 @@ class Facts:
             form = self.lexicon.match(tokens, start) if start >= 0 else None
             if form is not None and start + len(form.words) > index:  # "ev *sahipliği*"
                 return Found(Term("concept", form.concept), None, tokens[index].word)
-        for found in analyzer.terms(tokens[index:]):
+        for found in analyzer.terms(tokens[index : index + _TERM_WINDOW]):
             if found.term.kind == "word" and found.term not in self.known:
                 corrected = self._spelt(found, analyzer)
                 if corrected is not None:
