@@ -282,9 +282,12 @@ class Engine:
         """The intent about the same flow the other way round ("vice versa"), if any."""
         return self.verifier.facts.opposite(intent_id) if self.verifier is not None else None
 
-    def frame(self, text: str, lang: str) -> Frame | None:
-        """What ``text`` asks (``None`` when the engine does not verify)."""
-        return self.verifier.frame(text, lang) if self.verifier is not None else None
+    def frame(self, text: str, lang: str, *, context: str = "") -> Frame | None:
+        """What ``text`` asks (``None`` when the engine does not verify); ``context`` is the
+        question before it in a conversation ("who signed *it*?")."""
+        if self.verifier is None:
+            return None
+        return self.verifier.frame(text, lang, context=clean_input(context) if context else "")
 
     def rank(self, text: str, *, context: str = "", limit: int = 5) -> list[Match]:
         """The best-scoring intents for ``text`` (for evaluation and follow-ups)."""

@@ -213,6 +213,9 @@ class Session:
         context = self._context()
         if context is not None and tokens:
             last_intent, last_question = context
+            if frame is not None and frame.agent_of is not None:
+                # "who signed it?": what "it" is comes from the question before.
+                frame = engine.frame(question, lang, context=last_question)
             step = self._step(tokens)
             if step is not None:
                 neighbour = self._neighbour(last_intent, step)

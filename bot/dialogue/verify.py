@@ -42,8 +42,8 @@ class Verifier:
         self.facts = facts
         self._smalltalk = {i.id for i in facts.catalog.intents if i.is_smalltalk}
 
-    def frame(self, text: str, lang: str) -> Frame:
-        return self.facts.frame(text, lang)
+    def frame(self, text: str, lang: str, *, context: str = "") -> Frame:
+        return self.facts.frame(text, lang, context=context)
 
     def check(self, frame: Frame, intent_id: str) -> Reason | None:
         """``None`` when the intent answers the question, else why not."""

@@ -313,8 +313,9 @@ class Facts:
 
     # -- frames -------------------------------------------------------------------
 
-    def frame(self, text: str, lang: str) -> Frame:
-        """What ``text`` (in ``lang``) asks."""
+    def frame(self, text: str, lang: str, *, context: str = "") -> Frame:
+        """What ``text`` (in ``lang``) asks; ``context``, the question before it in a
+        conversation, tells what "it" stands for ("who signed *it*?" after the agreement)."""
         analyzer = self.analyzers.get(lang) or next(iter(self.analyzers.values()))
         language = analyzer.language
         tokens = tokenize(text)
@@ -337,7 +338,11 @@ class Facts:
         years = frozenset(t.word for t in tokens if _YEAR.match(t.word))
         focused = self._focus(tokens, language, analyzer)
         which = self._after_which(tokens, language, analyzer)
-        doing = self._asked_doing(tokens, language, analyzer) if "who" in concepts else None
+        doing = (
+            self._asked_doing(tokens, language, analyzer, tokenize(context))
+            if "who" in concepts
+            else None
+        )
         focus, narrowing, marked = focused if focused is not None else (None, [], False)
         counted = self._counted_in(tokens, language, analyzer)
         focus_term = focus.term if focus is not None else None
@@ -488,7 +493,11 @@ class Facts:
         return terms, stems
 
     def _asked_doing(
-        self, tokens: Sequence[Token], language: Language, analyzer: Analyzer
+        self,
+        tokens: Sequence[Token],
+        language: Language,
+        analyzer: Analyzer,
+        context: Sequence[Token] = (),
     ) -> Found | None:
         """The verb right after "who" ("who *signed*", "kim *imzaladı*"); none for "who is"."""
         words = [t.word for t in tokens]
@@ -506,6 +515,7 @@ class Facts:
             if doing is None:
                 return None
             others = [f.term for n, t in enumerate(tokens) if n != j for f in analyzer.terms([t])]
+            others += [f.term for f in analyzer.terms(context)]
             if doing.term in others:
                 # "who *signed* the agreement": the verb reads as the agreement's concept,
                 # which the answer names anyway; only the verb's own stem says who did it.
