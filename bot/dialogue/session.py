@@ -235,8 +235,10 @@ class Session:
                 # about the current topic, never about the whole catalogue.
                 return self._about_topic(question, lang, last_intent, last_question, frame)
             top = ranking[0].score if ranking else 0.0
-            elliptic = len(tokens) <= 4 or tokens[0] in self._follow_up
-            if top < engine.threshold or elliptic:
+            # "thanks, bye" after an answer is small talk, not a follow-up of its topic.
+            pleasantry = top >= engine.threshold and engine.intent(ranking[0].intent).is_smalltalk
+            elliptic = not pleasantry and (len(tokens) <= 4 or tokens[0] in self._follow_up)
+            if not pleasantry and (top < engine.threshold or elliptic):
                 with_context = engine.rank(question, context=last_question)
                 if with_context and with_context[0].score > top:
                     ranking = with_context
