@@ -7,6 +7,7 @@ are cut, and one bad line never stops a batch. Exactly one answer per input line
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -208,30 +209,31 @@ def cmd_near_misses(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_telegram(args: argparse.Namespace) -> int:
+def _run_front_end(args: argparse.Namespace, module: str, needs: str) -> int:
+    """Run a front end whose dependencies are an extra; say which one when it is missing."""
     try:
-        from bot.serve.telegram import main as telegram_main
+        main = importlib.import_module(module).main
     except ImportError as exc:
-        print(
-            f"error: the Telegram bot needs python-telegram-bot: pip install 'kzbot[telegram]' ({exc})",
-            file=sys.stderr,
-        )
+        print(f"error: {needs} ({exc})", file=sys.stderr)
         return 2
     intents = getattr(args, "intents", None)
-    return int(telegram_main(args.rest, Path(intents) if intents else None))
+    return int(main(args.rest, Path(intents) if intents else None))
+
+
+def cmd_telegram(args: argparse.Namespace) -> int:
+    return _run_front_end(
+        args,
+        "bot.serve.telegram",
+        "the Telegram bot needs python-telegram-bot: pip install 'kzbot[telegram]'",
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    try:
-        from bot.serve.http import main as serve_main
-    except ImportError as exc:
-        print(
-            f"error: the HTTP server needs Starlette and uvicorn: pip install 'kzbot[server]' ({exc})",
-            file=sys.stderr,
-        )
-        return 2
-    intents = getattr(args, "intents", None)
-    return int(serve_main(args.rest, Path(intents) if intents else None))
+    return _run_front_end(
+        args,
+        "bot.serve.http",
+        "the HTTP server needs Starlette and uvicorn: pip install 'kzbot[server]'",
+    )
 
 
 #: Commands whose options are their own (parsed by the front end, after the command).

@@ -124,41 +124,39 @@ class FailingStore(MemoryStore):
         raise StoreError("disk full")
 
 
+class FailedOperations:
+    """An observer of conversations that notes which store operations failed."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def store_failed(self, operation: str) -> None:
+        self.operations.append(operation)
+
+    def lock_waited(self, seconds: float) -> None:
+        pass
+
+
 def test_a_failing_store_never_stops_an_answer(caplog: pytest.LogCaptureFixture) -> None:
-    failures: list[str] = []
-
-    class Observer:
-        def store_failed(self, operation: str) -> None:
-            failures.append(operation)
-
-        def lock_waited(self, seconds: float) -> None:
-            pass
-
-    conversations = Conversations(Engine.load(SMALL), FailingStore(), observer=Observer())
+    failures = FailedOperations()
+    conversations = Conversations(Engine.load(SMALL), FailingStore(), observer=failures)
     turn = conversations.turn_now("1", ask("what was the trade volume"), update="5")
     assert turn is not None and turn.answer.intent == "trade.volume"
-    assert failures == ["processed", "load"]  # nothing read: nothing overwritten
+    assert failures.operations == ["processed", "load"]  # nothing read: nothing overwritten
     assert "disk full" in caplog.text
 
 
 def test_a_store_that_cannot_commit_still_answers() -> None:
-    failures: list[str] = []
-
-    class Observer:
-        def store_failed(self, operation: str) -> None:
-            failures.append(operation)
-
-        def lock_waited(self, seconds: float) -> None:
-            pass
+    failures = FailedOperations()
 
     class ReadOnlyStore(MemoryStore):
         async def commit(self, *args: Any, **kwargs: Any) -> Commit:
             raise StoreError("read-only file system")
 
-    conversations = Conversations(Engine.load(SMALL), ReadOnlyStore(), observer=Observer())
+    conversations = Conversations(Engine.load(SMALL), ReadOnlyStore(), observer=failures)
     turn = conversations.turn_now("1", ask("what was the trade volume"), update="7")
     assert turn is not None and turn.answer.intent == "trade.volume"
-    assert failures == ["commit"]
+    assert failures.operations == ["commit"]
 
 
 def test_a_state_of_the_wrong_shape_is_reset_and_the_chat_goes_on(

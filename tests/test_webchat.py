@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from httpserver import ROOT, serving
+from servers import free_port
 
 from bot import Engine, Session
 
@@ -135,22 +136,15 @@ class _Site(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def another_site(script: str) -> Iterator[str]:
-    """A page on another origin that embeds the chat with one script tag."""
-    handler = type(
-        "Site",
-        (_Site,),
-        {
-            "page": f"""<!doctype html><html><head><title>Embassy</title>
-        </head><body><h1>An embassy's page</h1><script src="{script}" defer></script></body></html>
-        """.encode()
-        },
-    )
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def another_site(script: str, port: int) -> Iterator[str]:
+    """A page on another origin (127.0.0.1:``port``) that embeds the chat with one script tag."""
+    page = f"""<!doctype html><html><head><title>Embassy</title></head><body>
+        <h1>An embassy's page</h1><script src="{script}" defer></script></body></html>"""
+    handler = type("Site", (_Site,), {"page": page.encode()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{port}/"
     finally:
         server.shutdown()
         server.server_close()
@@ -160,32 +154,15 @@ def test_one_script_tag_embeds_the_chat_on_another_site(
     browser: playwright.Browser, engine: Engine
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        site_port_holder: list[str] = []
-        # The bot must know the site's origin (CORS) before the site exists: pick its port first.
-        from servers import free_port
-
-        port = free_port()
-        base = stack.enter_context(
-            serving("--store", "memory:", "--cors-origin", f"http://127.0.0.1:{port}")
-        )
-        handler = type(
-            "Site",
-            (_Site,),
-            {
-                "page": f"""<!doctype html><html><head><title>Embassy</title>
-            </head><body><h1>An embassy's page</h1><script src="{base}/chat.js" defer></script>
-            </body></html>""".encode()
-            },
-        )
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        stack.callback(server.server_close)
-        stack.callback(server.shutdown)
-        site_port_holder.append(str(port))
+    # The bot must know the site's origin (CORS) before the site exists: pick its port first.
+    port = free_port()
+    with (
+        serving("--store", "memory:", "--cors-origin", f"http://127.0.0.1:{port}") as base,
+        another_site(f"{base}/chat.js", port) as site,
+    ):
         context = browser.new_context(locale="en-US", viewport={"width": 1000, "height": 760})
         page = context.new_page()
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(site)
         launcher = page.locator(".kzbot-launcher")
         assert launcher.get_attribute("aria-expanded") == "false"
         launcher.click()

@@ -118,11 +118,7 @@ def api_routes(
                 _key(conversation), {"lang": lang}, version=0, ttl=settings.idle_seconds
             )
         except StoreError as exc:
-            _LOGGER.error("the store failed (create): %s", exc)
-            metrics.store_failed("create")
-            raise ApiError(
-                503, "the conversation store is not available", {"Retry-After": "5"}
-            ) from None
+            raise _unavailable("create", exc) from None
         return JSONResponse({"id": conversation, "lang": lang}, status_code=201)
 
     async def message(request: Request) -> Any:
@@ -179,15 +175,17 @@ def api_routes(
         lang = _lang(request.query_params.get("lang"), conversations) or engine.default_lang
         return {"lang": lang, "topics": [group.to_dict() for group in engine.topics(lang)]}
 
+    def _unavailable(operation: str, exc: StoreError) -> ApiError:
+        """A store that fails: logged, counted, and a 503 the client may retry."""
+        _LOGGER.error("the store failed (%s): %s", operation, exc)
+        metrics.store_failed(operation)
+        return ApiError(503, "the conversation store is not available", {"Retry-After": "5"})
+
     async def _existing(conversation: str) -> dict[str, Any]:
         try:
             saved = await store.load(_key(conversation))
         except StoreError as exc:
-            _LOGGER.error("the store failed (load): %s", exc)
-            metrics.store_failed("load")
-            raise ApiError(
-                503, "the conversation store is not available", {"Retry-After": "5"}
-            ) from None
+            raise _unavailable("load", exc) from None
         if saved.state is None:
             raise ApiError(404, "no such conversation (it may have expired): start a new one")
         return saved.state

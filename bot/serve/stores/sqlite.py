@@ -150,30 +150,13 @@ class SQLiteStore:
         """``work`` on the event loop's thread unless the database is busy; then as _run."""
         db = self._quick if volatile else self._reader
         try:
-            return work(db)
-        except sqlite3.OperationalError:  # locked by another process: wait in the thread
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-        except BaseException as exc:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error | UnicodeError):
-                raise StoreError(f"SQLite: {exc}") from None
-            raise
-        return await self._run(work, volatile=volatile)
+            return _within(db, work)
+        except _Busy:  # locked by another process: wait in the thread
+            return await self._run(work, volatile=volatile)
 
     async def _run(self, work: Callable[[sqlite3.Connection], T], *, volatile: bool = False) -> T:
         def call() -> T:
-            db = self._volatile if volatile else self._db
-            try:
-                return work(db)
-            except BaseException as exc:
-                # Whatever failed, no transaction is left open to block every other writer.
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error | UnicodeError):
-                    raise StoreError(f"SQLite: {exc}") from None
-                raise
+            return _within(self._volatile if volatile else self._db, work)
 
         executor = self._volatile_executor if volatile else self._executor
         return await asyncio.get_running_loop().run_in_executor(executor, call)
@@ -382,12 +365,6 @@ class SQLiteStore:
             self._volatile_executor.shutdown(wait=True)
             self._executor.shutdown(wait=True)
 
-    async def count(self) -> int:
-        """How many chats have a saved state."""
-        return await self._run(
-            lambda db: int(db.execute("SELECT count(*) FROM chats").fetchone()[0])
-        )
-
     async def import_json(self, directory: Path) -> int:
         """Import the chats of the first release's ``<directory>/*.json`` files, once.
 
@@ -426,6 +403,25 @@ class SQLiteStore:
             return count
 
         return await self._run(store)
+
+
+class _Busy(StoreError):
+    """An operational error (a lock held by another process, most often)."""
+
+
+def _within(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work(db)``, leaving no transaction open whatever fails (it would block every other
+    writer); SQLite's errors become :class:`StoreError` (:class:`_Busy` when operational)."""
+    try:
+        return work(db)
+    except BaseException as exc:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):
+            raise _Busy(f"SQLite: {exc}") from None
+        if isinstance(exc, sqlite3.Error | UnicodeError):
+            raise StoreError(f"SQLite: {exc}") from None
+        raise
 
 
 def _parse(text: str, chat: str) -> dict[str, Any] | None:

@@ -239,7 +239,8 @@ class Adapter:
         self._version = (
             reloader.version if reloader is not None else content_version(engine.catalog.directory)
         )
-        self.metrics.knowledge_base_in_service(self._version, 0)
+        self._generation = reloader.generation if reloader is not None else 0
+        self.metrics.knowledge_base_in_service(self.knowledge_base, self._generation)
 
     @property
     def engine(self) -> Engine:
@@ -274,8 +275,9 @@ class Adapter:
         elapsed = time.perf_counter() - started
         answered = outcome.value in ("answered", "send_failed", "resent")
         self.metrics.update(outcome.value, elapsed if answered else None, channel="telegram")
-        if self.reloader is not None:
-            self.metrics.knowledge_base_in_service(self.reloader.version, self.reloader.generation)
+        if self.reloader is not None and self.reloader.generation != self._generation:
+            self._generation = self.reloader.generation
+            self.metrics.knowledge_base_in_service(self.reloader.version, self._generation)
         message = update.effective_message
         _LOGGER.info(
             "update %s: %s",
