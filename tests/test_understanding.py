@@ -186,6 +186,18 @@ def test_clauses_of_a_long_message() -> None:
     assert "YDSK 2. toplantı nerede?" in texts
     texts = [p.text for p in clauses("It all started in 1991. Thanks for your help", languages)]
     assert "It all started in 1991." in texts
+    # A run of marks stays with its sentence: "?!" is no sentence of its own.
+    assert clauses("hoşça kalın, iyi akşamlar?!", languages) == []
+    texts = [p.text for p in clauses("what?! how much does Turkey export", languages)]
+    assert "what?!" not in texts and "how much does Turkey export" in texts
+
+
+def test_marks_after_a_pleasantry_change_nothing(engine: Engine) -> None:
+    for text in ("hoşça kalın, iyi akşamlar", "thanks a lot, bye"):
+        intent = engine.answer(text).intent
+        assert intent is not None
+        for marks in ("?!", "!!!", "?? !", "."):
+            assert engine.answer(f"{text}{marks}").intent == intent, marks
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ from bot.lang.text import fold, tokenize
 
 __all__ = ["Clause", "clauses"]
 
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|(?<=[!?])(?=\S)")
+#: A sentence ends after . ! ? ; and a space, at a line break, or straight after ! or ? where
+#: a word follows ("hi!how much"); a run of marks ("really?!") stays with its sentence.
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|(?<=[!?])(?=[^\s!?.…;,:)\"'»”])")
 _ORDINAL_END = re.compile(r"(?<![\d.])\d{1,3}\.$")
 _CLAUSE = re.compile(r"\s*[,:()\u2013\u2014]\s*|\s+-\s+")
 #: Shorter messages are read whole.
@@ -95,12 +97,14 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
 
 
 def _sentences(text: str) -> list[str]:
-    """The sentences of ``text``; "2. toplantı" (an ordinal, a lower-case word) ends none."""
+    """The sentences of ``text``; "2. toplantı" (an ordinal, a lower-case word) ends none,
+    and marks with no word ("?! !") belong to the sentence before them."""
     sentences: list[str] = []
     for piece in (p.strip() for p in _SENTENCE.split(text)):
         if not piece:
             continue
-        if sentences and _ORDINAL_END.search(sentences[-1]) and piece[0].islower():
+        wordless = not any(char.isalnum() for char in piece)
+        if sentences and (wordless or (_ORDINAL_END.search(sentences[-1]) and piece[0].islower())):
             sentences[-1] = f"{sentences[-1]} {piece}"
         else:
             sentences.append(piece)
