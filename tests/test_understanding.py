@@ -13,7 +13,7 @@ import pytest
 
 from bot import Engine, Session
 from bot.kb import CatalogError
-from bot.lang import get
+from bot.lang import get, tokenize
 from bot.lang.clauses import clauses
 from bot.match.facts import Facts
 from bot.match.terms import Term
@@ -568,3 +568,88 @@ def test_a_near_miss_between_pleasantries_is_declined_not_greeted(engine: Engine
     ):
         answer = engine.answer(message)
         assert answer.kind == "decline", message  # not "hello" or "you're welcome"
+
+
+# -- ranks, capitals, "there", "what X", pleasantries ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # Who or which country is first: an answer ranking Turkey 17th does not say.
+        ("which country invests the most in Kazakhstan?", None),
+        ("what country is Kazakhstan's largest investor?", None),
+        ("Kazakistan'a en fazla yatırım yapan ülke hangisi?", None),
+        # A rank named in the question is not a question about the first.
+        ("which country is the 17th largest investor in Kazakhstan?", "investment.ranking"),
+        ("türkiye kaçıncı büyük yatırımcı", "investment.ranking"),
+        # "How much" asks an amount: a rank does not give one, unless a rank is asked.
+        ("How much did Turkey invest in the energy sector?", None),
+        ("Türkiye enerji sektörüne ne kadar yatırım yaptı?", None),
+    ],
+)
+def test_a_rank_answers_only_a_question_about_ranks(
+    engine: Engine, question: str, intent: str | None
+) -> None:
+    assert engine.answer(question).intent == intent
+
+
+def test_capital_as_a_city_is_not_capital_as_money(engine: Engine) -> None:
+    for question in ("What is the capital of Kazakhstan?", "What's Kazakhstan's capital?"):
+        assert engine.answer(question).intent is None
+    assert engine.answer("how much capital has Turkey invested in Kazakhstan?").intent == (
+        "investment.turkish"
+    )
+
+
+def test_two_capitals_stand_for_their_countries(engine: Engine) -> None:
+    assert engine.answer("How much trade is there between Ankara and Astana?").intent == (
+        "trade.volume"
+    )
+    assert engine.answer(
+        "Ankara ile Astana stratejik ortaklık anlaşmasını ne zaman imzaladı?"
+    ).intent == ("relations.strategic_partnership")
+    # One capital alone is the city.
+    assert engine.answer("When did the Turkish PM visit Astana?").intent == (
+        "visits.pm_astana_2016"
+    )
+
+
+def test_there_beside_one_country_is_the_other(engine: Engine) -> None:
+    assert engine.verifier is not None
+    analyzers = engine.verifier.facts.analyzers
+
+    def concepts(text: str, lang: str = "en") -> list[str]:
+        found = analyzers[lang].terms(tokenize(text))
+        return [f.term.text for f in found if f.term.kind == "concept"]
+
+    assert "kazakhstan" in concepts("do Turkish firms invest a lot there?")
+    assert "turkey" in concepts("Kazakistan orada ne kadar yatırım yaptı?", "tr")
+    # "Is there", "there are": no place; and with no country named, it says nothing.
+    assert "kazakhstan" not in concepts("is there a trade target for Turkey?")
+    assert concepts("how many students are there?") == concepts("how many students are?")
+    assert concepts("do they invest there?") == concepts("do they invest?")
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # "What X" asks which X, like "which X", when a noun follows it...
+        ("What products does Turkey export to Kazakhstan?", None),
+        ("Türkiye Kazakistan'a hangi ürünleri ihraç ediyor?", None),
+        ("what sectors are Turkish companies active in?", "business.sectors"),
+        # ...but not before a verb, a question word of its own or a country.
+        ("what year was the YDSK established?", "ydsk.established"),
+        ("what happened on 5 February 2016?", "visits.pm_astana_2016"),
+        ("what brings Turkey and Kazakhstan together?", "relations.basis"),
+    ],
+)
+def test_what_before_a_noun_asks_which(engine: Engine, question: str, intent: str | None) -> None:
+    assert engine.answer(question).intent == intent
+
+
+def test_a_question_is_no_pleasantry_for_a_word_it_shares_with_one(engine: Engine) -> None:
+    # "a lot" is in "thanks a lot"; the question names no thanks.
+    assert engine.answer("Does Turkey invest a lot there?").intent != "smalltalk.thanks"
+    assert engine.answer("thanks a lot").intent == "smalltalk.thanks"
+    assert engine.answer("hoşçakal").intent == "smalltalk.goodbye"

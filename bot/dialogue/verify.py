@@ -41,6 +41,17 @@ class Verifier:
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
         self._smalltalk = {i.id for i in facts.catalog.intents if i.is_smalltalk}
+        chatter = facts.lexicon.chatter
+        #: The politeness each pleasantry is ("thanks" for the thanks): a message about the
+        #: knowledge base's subjects is that pleasantry only when it names it too, never
+        #: "does Turkey invest *a lot*?".
+        self._pleasantry = {
+            i: kinds
+            for i in self._smalltalk
+            if (
+                kinds := chatter & {t.text for t in facts.card(i).vocabulary if t.kind == "concept"}
+            )
+        }
 
     def frame(self, text: str, lang: str, *, context: str = "") -> Frame:
         return self.facts.frame(text, lang, context=context)
@@ -48,7 +59,9 @@ class Verifier:
     def check(self, frame: Frame, intent_id: str) -> Reason | None:
         """``None`` when the intent answers the question, else why not."""
         if intent_id in self._smalltalk:
-            return None
+            polite = self._pleasantry.get(intent_id)
+            off = polite is not None and frame.concepts and not polite & frame.chatter
+            return "other" if off else None
         card = self.facts.card(intent_id)
         if not frame.focus_known:
             return _reason_for(frame.wants)

@@ -54,6 +54,8 @@ _LEXICON_KEYS = frozenset(
         "subjects",
         "known_codes",
         "kinds",
+        "capitals",
+        "deixis",
     }
 )
 
@@ -617,7 +619,7 @@ class _Reader:
                 continue
             questions[concept] = frozenset(wanted)
         listed: dict[str, frozenset[str]] = {}
-        for key in ("roles", "chatter", "subjects"):
+        for key in ("roles", "chatter", "subjects", "deixis"):
             values = data.get(key, [])
             if not isinstance(values, list) or any(v not in concepts for v in values):
                 self.problem(name, data.line_of(key), f"`{key}` must list concepts")
@@ -627,6 +629,19 @@ class _Reader:
         if not isinstance(known_codes, list) or not all(isinstance(c, str) for c in known_codes):
             self.problem(name, data.line_of("known_codes"), "`known_codes` must list CLDR codes")
             known_codes = []
+        capitals: dict[str, str] = {}
+        raw_capitals = data.get("capitals", Mapping())
+        if not isinstance(raw_capitals, Mapping) or any(
+            country not in listed["roles"] or not isinstance(city, str)
+            for country, city in raw_capitals.items()
+        ):
+            self.problem(
+                name,
+                data.line_of("capitals"),
+                "`capitals` must map each of `roles` to its capital (a concept or a word)",
+            )
+        else:
+            capitals = dict(raw_capitals)
         demonyms = data.get("demonyms", [])
         if not isinstance(demonyms, list) or not all(isinstance(d, str) for d in demonyms):
             self.problem(name, data.line_of("demonyms"), "`demonyms` must list words")
@@ -642,4 +657,6 @@ class _Reader:
             languages=self.languages,
             known_codes=frozenset(known_codes),
             kinds=kinds,
+            capitals=capitals,
+            deixis=listed["deixis"],
         )

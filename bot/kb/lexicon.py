@@ -9,7 +9,7 @@ suffixes to roots (``yatırım*`` matches ``yatırımlarımızın``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.lang import Language, Token, fold, tokenize
@@ -63,6 +63,12 @@ class Lexicon:
     known_codes: frozenset[str] = frozenset()
     #: Is-a links: a kind (person, place...) and the concepts of that kind.
     kinds: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Each country's capital (a concept, or a word of the country's own concept): two
+    #: capitals named together stand for their countries ("between Ankara and Astana").
+    capitals: dict[str, str] = field(default_factory=dict)
+    #: Concepts that point at a place named before ("there", "orada"): beside one of the two
+    #: countries they stand for the other one.
+    deixis: frozenset[str] = frozenset()
     _by_word: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
     _by_root: dict[str, tuple[Form, ...]] = field(init=False, repr=False, compare=False)
 
@@ -95,6 +101,8 @@ class Lexicon:
         languages: Mapping[str, Language] | None = None,
         known_codes: frozenset[str] = frozenset(),
         kinds: Mapping[str, frozenset[str]] | None = None,
+        capitals: Mapping[str, str] | None = None,
+        deixis: frozenset[str] = frozenset(),
     ) -> Lexicon:
         """Compile raw lists as written in ``lexicon.yaml``.
 
@@ -131,7 +139,17 @@ class Lexicon:
             subjects,
             known_codes,
             dict(kinds or {}),
+            dict(capitals or {}),
+            deixis,
         )
+
+    def wanted(self, question: str, concepts: Iterable[str]) -> frozenset[str]:
+        """The kinds of answer a question concept wants among these ``concepts``: a question
+        that names a rank ("kaçıncı", "how large an investor") is answered by an ordinal too."""
+        kinds = self.questions[question]
+        if any("superlative" in self.kinds_of(c) for c in concepts):
+            return kinds | {"ordinal"}
+        return kinds
 
     def kinds_of(self, concept: str) -> frozenset[str]:
         """The kinds a concept is of ("nazarbayev" -> {"person"})."""

@@ -73,6 +73,12 @@ class Language:
     focus_after: frozenset[str] = frozenset()
     #: Those of them that need no verb "to be" before the noun ("which *sectors*").
     focus_direct: frozenset[str] = frozenset()
+    #: Question words that ask "which" only when a noun follows ("*what* products", not
+    #: "*what* is it"): with a verb or nothing after them, they ask no "which".
+    which_with_noun: frozenset[str] = frozenset()
+    #: Endings of a verb that can follow such a word as the question's own verb ("what
+    #: happen*ed*"): a word with one is no noun asked about.
+    verb_endings: tuple[str, ...] = ()
     #: Whether the noun asked about comes first after such a word ("hangi *kurum* bünyesinde"),
     #: or last, as English nouns end their phrase ("which Turkish *companies*").
     focus_noun_first: bool = False

@@ -58,7 +58,8 @@ LANGUAGE = English(
     passive_before=frozenset("was were been be is are being got get".split()),
     agent_words=frozenset({"by"}),
     vague_nouns=frozenset(
-        "kind kinds one ones part place sort thing things type types way".split()
+        "extent kind kinds level levels one ones part place role roles size sort thing things "
+        "type types way".split()
     ),
     next_words=frozenset("after following later next".split()),
     previous_words=frozenset("before earlier previous prior".split()),
@@ -78,6 +79,8 @@ LANGUAGE = English(
     # "how *much* is the fee": "much" before a verb "to be" asks about what follows.
     focus_after=frozenset({"what", "whats", "which", "who", "whose", "much", "many"}),
     focus_direct=frozenset({"which", "whose", "much", "many"}),
+    which_with_noun=frozenset({"what"}),
+    verb_endings=("ed",),
     copulas=frozenset({"is", "was", "are", "were", "s", "be", "been"}),
     count_before=("how many", "number of", "count of"),
     context_leads=(

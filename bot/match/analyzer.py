@@ -158,7 +158,50 @@ class Analyzer:
             )
             result.append(Found(term, None, token.word, named))
             i += 1
-        return self._complete_roles(result)
+        return self._complete_roles(self._pointed(self._capitals_as_countries(result), tokens))
+
+    def _pointed(self, found: list[Found], tokens: Sequence[Token]) -> list[Found]:
+        """ "There" beside one of the two countries is the other one ("do Turkish firms
+        invest a lot *there*?"); with none or both named, it says nothing."""
+        deixis = self.lexicon.deixis
+        if not deixis or not any(f.term.text in deixis for f in found):
+            return found
+        named = {f.term.text for f in found if f.term.text in self.lexicon.roles}
+        others = self.lexicon.roles - named
+        other = next(iter(others)) if len(named) == 1 and len(others) == 1 else None
+        at = {t.word: n for n, t in reversed(list(enumerate(tokens)))}
+        result = []
+        for f in found:
+            if f.term.kind != "concept" or f.term.text not in deixis:
+                result.append(f)
+            elif other is not None and not self._existential(tokens, at.get(f.word, -1)):
+                result.append(f._replace(term=Term("concept", other)))
+        return result
+
+    def _existential(self, tokens: Sequence[Token], i: int) -> bool:
+        """ "Is *there*", "*there* are": a verb "to be" beside it makes it no place."""
+        copulas = self.language.copulas
+        return any(0 <= j < len(tokens) and tokens[j].word in copulas for j in (i - 1, i + 1))
+
+    def _capitals_as_countries(self, found: list[Found]) -> list[Found]:
+        """Two capitals named together stand for their countries: "trade between Ankara
+        and Astana", "Ankara ile Astana" (but "the visit to Astana" is the city)."""
+        capitals = self.lexicon.capitals
+        if len(capitals) < 2:
+            return found
+        country_of = {city: country for country, city in capitals.items()}
+
+        def capital(f: Found) -> str | None:
+            if f.term.kind != "concept":
+                return None
+            return country_of.get(f.term.text) or country_of.get(f.word)
+
+        if len({c for f in found if (c := capital(f)) is not None}) < 2:
+            return found
+        return [
+            f._replace(term=Term("concept", country)) if (country := capital(f)) else f
+            for f in found
+        ]
 
     def _complete_roles(self, found: list[Found]) -> list[Found]:
         """With two countries and one side known, the other is the other side.

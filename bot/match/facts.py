@@ -46,7 +46,7 @@ _LONG_WORD = 7
 #: The share of concepts two intents must share to be one flow's two directions.
 _SAME_FLOW = 0.3
 #: The kinds of answer "who" and "which country" want: with a superlative, the one ranked first.
-_WHO_OR_WHICH = frozenset({"person", "country", "organisation", "place"})
+_WHO_OR_WHICH = frozenset({"person", "country", "organisation"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,8 @@ class Frame:
     asks_first: bool = False
     #: Every concept it names but question words, politeness and the two countries.
     concepts: frozenset[str] = frozenset()
+    #: The politeness it names ("thanks", "hello"): a pleasantry answers only its own kind.
+    chatter: frozenset[str] = frozenset()
 
     @property
     def wants(self) -> frozenset[str]:
@@ -329,8 +331,12 @@ class Facts:
         concepts = [f.term.text for f in found if f.term.kind == "concept"]
         joining = language.joining_words([t.word for t in tokens])  # "...rank *when* you..."
         kept = [f.term.text for f in found if f.term.kind == "concept" and f.word not in joining]
+        ranks = [f for f in found if f.term.kind == "concept" and self._superlative(f.term.text)]
+        ranked = bool(ranks)
+        # "Which country ranks *17th*?" names its rank: it does not ask who is first.
+        placed = any(char.isdigit() for f in ranks for char in f.word)
         asks = tuple(
-            self.questions[c]
+            self.lexicon.wanted(c, concepts)
             for n, c in enumerate(kept)
             if c in self.questions and not self._of_degree(kept, n)
         )
@@ -369,12 +375,24 @@ class Facts:
             has_content=bool(content),
             # "Who is the largest investor in Kazakhstan?", but not "where does *Turkey* rank?":
             # a country that is not where something happens is the one ranked.
-            asks_first=any("superlative" in self.lexicon.kinds_of(c) for c in concepts)
-            and any(k & _WHO_OR_WHICH for k in asks)
-            and not any(f.term.text in self.lexicon.roles and f.role != "dst" for f in found),
+            asks_first=ranked
+            and not placed
+            and (
+                any(k & _WHO_OR_WHICH for k in asks)
+                or (
+                    any("place" in k for k in asks)
+                    and not any(
+                        f.term.text in self.lexicon.roles and f.role != "dst" for f in found
+                    )
+                )
+            ),
             concepts=frozenset(f.term.text for f in content if f.term.kind == "concept")
             - self.lexicon.roles,
+            chatter=frozenset(concepts) & self.lexicon.chatter,
         )
+
+    def _superlative(self, concept: str) -> bool:
+        return "superlative" in self.lexicon.kinds_of(concept)
 
     def _names(self, concept: str) -> bool:
         """Whether a concept names something in particular: a person, place, organisation, subject."""
@@ -526,23 +544,56 @@ class Facts:
     def _after_which(
         self, tokens: Sequence[Token], language: Language, analyzer: Analyzer
     ) -> list[Found]:
-        """The words right after each "which"/"hangi" ("which *countries pushed*"), up to a
-        stop-word; none when they are too vague to name anything ("which *place*")."""
+        """The words right after each "which"/"hangi"/"what" ("which *countries pushed*"), up
+        to a stop-word; none when they are too vague to name anything ("which *place*").
+
+        Where the noun comes first ("hangi *ürünleri* ihraç ediyor") it alone is asked about,
+        after any word for a country's people ("hangi Türk *şirketleri*").
+        """
         words = [t.word for t in tokens]
         stop = analyzer.stopwords
         found: list[Found] = []
         for i, word in enumerate(words):
-            if word not in language.focus_direct or word not in language.focus_after:
+            optional = word in language.which_with_noun
+            if not optional and (
+                word not in language.focus_direct or word not in language.focus_after
+            ):
                 continue
             run = []
             j = i + 1
             while j < len(words) and words[j] not in stop and words[j] not in language.focus_after:
                 run.append(j)
                 j += 1
+            if optional and (
+                not run
+                or self._asks_itself(tokens, run[0])
+                or words[run[0]].endswith(language.verb_endings or ("\0",))
+                or any(self._names_country(tokens, k) for k in run)
+            ):
+                # "what did they sign", "what year", "what happened", "what brings Turkey
+                # and...": no noun asked about
+                continue
             if not run or any(words[k] in language.vague_nouns for k in run):
                 return []
+            if language.focus_noun_first:
+                head = next((k for k in run if words[k] not in self.lexicon.demonyms), run[-1])
+                run = [k for k in run if k <= head]
             found += [f for k in run if (f := self._term_at(tokens, k, analyzer)) is not None]
         return found
+
+    def _names_country(self, tokens: Sequence[Token], at: int) -> bool:
+        """Whether the word at ``at`` names one of the two countries (not its people)."""
+        form = self.lexicon.match(tokens, at)
+        return (
+            form is not None
+            and form.concept in self.lexicon.roles
+            and tokens[at].word not in self.lexicon.demonyms
+        )
+
+    def _asks_itself(self, tokens: Sequence[Token], at: int) -> bool:
+        """Whether the word at ``at`` starts a question word of its own ("what *year*")."""
+        form = self.lexicon.match(tokens, at)
+        return form is not None and form.concept in self.questions
 
     def _counted_in(
         self, tokens: Sequence[Token], language: Language, analyzer: Analyzer

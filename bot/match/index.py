@@ -54,6 +54,7 @@ class Index:
         self.w = weights
         self.analyzer = Analyzer(language, catalog.lexicon, foreign, cues, weights.max_terms)
         lexicon = catalog.lexicon
+        self.lexicon = lexicon
         self.intent_ids = [intent.id for intent in catalog.intents]
         self.intent_kinds = [set(intent.answer_kinds) for intent in catalog.intents]
         self.questions = {Term("concept", c): kinds for c, kinds in lexicon.questions.items()}
@@ -243,8 +244,9 @@ class Index:
         # date): not answered, however many words it shares.
         foreign = w.foreign_factor ** sum(1 for t in query if t.kind == "foreign")
         subordinate = self._subordinate(tokens)
+        concepts = [t.text for t in query if t.kind == "concept"]
         asked = [
-            self.questions[t]
+            self.lexicon.wanted(t.text, concepts)
             for t in query
             if t in self.questions and t in own and t not in subordinate
         ]
