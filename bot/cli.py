@@ -92,31 +92,73 @@ def cmd_intents(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.tools.check import check_locales, check_self_match
+    from bot.tools.check import Findings, check_engine, check_locales
 
     directory = Path(args.intents) if args.intents else bundled_dir()
-    problems = []
+    problems: list[str] = []
+    engine = None
     try:
-        catalog = load_catalog(directory)
+        engine = Engine(load_catalog(directory))
     except CatalogError as exc:
-        problems += [
-            f"{directory}/{p}" if p.line or p.file != str(directory) else str(p)
-            for p in exc.problems
-        ]
-        catalog = None
+        problems += [str(p) for p in exc.problems]
     locales = Path(args.locales) if args.locales else bundled_locales()
-    problems += [str(p) for p in check_locales(locales, catalog.codes if catalog else ("en", "tr"))]
-    if catalog is not None:
-        problems += [str(p) for p in check_self_match(Engine(catalog))]
+    codes = engine.codes if engine is not None else ("en", "tr")
+    problems += [str(p) for p in check_locales(locales, codes)]
+    findings = check_engine(engine) if engine is not None else Findings()
+    problems += [str(p) for p in findings.problems]
     for problem in problems:
         print(problem, file=sys.stderr)
+    if args.verbose:
+        for notice in findings.notices:
+            print(f"notice: {notice}", file=sys.stderr)
+    if engine is not None and (args.diff or args.report):
+        status = _check_diff(args, engine, findings, directory)
+        if status:
+            return status
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
-    print(
-        f"ok: {len(catalog.intents) if catalog else 0} intents in {directory}, locales in {locales}"
+    notices = len(findings.notices)
+    note = (
+        f"; {notices} notice(s) (check --verbose lists them)"
+        if notices and not args.verbose
+        else ""
     )
+    print(f"ok: {len(engine.intents) if engine else 0} intents in {_shown(directory)}{note}")
     return 0
+
+
+def _check_diff(args: argparse.Namespace, engine: Engine, findings: Any, directory: Path) -> int:
+    """``check --diff REF`` and ``check --report FILE``: what the edit did to the answers."""
+    from bot.tools.diff import DiffError, compare, snapshot, snapshot_at
+    from bot.tools.eval import EvalError, load_cases
+
+    files = [Path(f) for f in args.eval] if args.eval else _default_eval_files()
+    try:
+        cases = load_cases(files, known={i.id for i in engine.intents}, languages=engine.codes)
+    except EvalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    now = snapshot(engine, cases, findings)
+    if args.report:
+        Path(args.report).write_text(now.to_json(), encoding="utf-8")
+        print(f"report written to {args.report}")
+    if args.diff:
+        try:
+            before = snapshot_at(args.diff, directory, cases)
+        except DiffError as exc:
+            print(f"error: --diff {args.diff}: {exc}", file=sys.stderr)
+            return 2
+        print(compare(before, now).format())
+    return 0
+
+
+def _shown(directory: Path) -> str:
+    """A folder as the user knows it: relative to where they are, when it is below."""
+    try:
+        return str(directory.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(directory)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -291,6 +333,24 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate intents/ and locales/")
     check.add_argument(
         "--locales", metavar="DIR", help="locales directory (default: the bundled one)"
+    )
+    check.add_argument(
+        "--diff",
+        metavar="REF",
+        help="what the edit did: compare with a git revision (HEAD, main, a commit) or a "
+        "report saved with --report",
+    )
+    check.add_argument(
+        "--report", metavar="FILE", help="save how this knowledge base answers, for --diff"
+    )
+    check.add_argument(
+        "--eval",
+        metavar="FILE",
+        action="append",
+        help="labelled questions for --diff/--report (default: the development set)",
+    )
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="list notices as well as problems"
     )
     check.set_defaults(func=cmd_check)
 

@@ -1,16 +1,47 @@
-"""Checks beyond loading: translations complete, every phrase finds its own intent."""
+"""Checks beyond loading: what a knowledge base teaches the bot, phrase by phrase.
+
+Loading proves a knowledge base is well formed; these checks say whether it
+works. Each phrase must be answered by its own intent (not by another one, not
+in a clarification), ask only what its answer gives (the fact card), and read
+differently from every other intent's phrases. Problems fail ``check``;
+*notices* (a phrase that, held out, reads closer to another intent) do not,
+but ``check --diff`` shows which ones an edit added.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 from bot.dialogue import Engine
 from bot.kb import Problem
+from bot.kb.yaml import Mapping, Sequence, YamlError, read_yaml
+from bot.lang import tokenize
 from bot.lang.messages import DOMAIN
 
-__all__ = ["check_locales", "check_self_match"]
+__all__ = ["Findings", "check_engine", "check_locales", "check_self_match"]
+
+#: A held-out phrase whose best other intent scores this much (0-100)...
+_CLASH_SCORE = 70.0
+#: ...and this much more than its own intent reads as that other intent's question.
+_CLASH_GAP = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """What ``check`` found: problems fail it, notices do not."""
+
+    problems: tuple[Problem, ...] = ()
+    notices: tuple[Problem, ...] = ()
+
+
+def check_engine(engine: Engine) -> Findings:
+    """Every check of a loaded knowledge base: its phrases, one by one."""
+    lines = PhraseLines(engine)
+    problems = check_self_match(engine, lines) + check_duplicates(engine, lines)
+    return Findings(tuple(problems), tuple(check_clashes(engine, lines)))
 
 
 def check_locales(directory: Path, languages: tuple[str, ...] = ("en", "tr")) -> list[Problem]:
@@ -53,7 +84,38 @@ def check_locales(directory: Path, languages: tuple[str, ...] = ("en", "tr")) ->
     return problems
 
 
-def check_self_match(engine: Engine) -> list[Problem]:
+class PhraseLines:
+    """The line each phrase is written on, read back from its intent's file."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._lines: dict[tuple[str, str, str], int] = {}
+        directory = engine.catalog.directory
+        for file in sorted({intent.file for intent in engine.intents}):
+            try:
+                data = read_yaml(directory / file)
+            except (OSError, YamlError):
+                continue
+            for item in data.get("intents", ()) if isinstance(data, Mapping) else ():
+                if isinstance(item, Mapping):
+                    self._read(str(item.get("id")), item.get("phrases"))
+
+    def _read(self, intent_id: str, phrases: object) -> None:
+        if not isinstance(phrases, Mapping):
+            return
+        for lang, items in phrases.items():
+            if isinstance(items, Sequence):
+                for text, line in zip(items, items.item_lines, strict=True):
+                    if isinstance(text, str):
+                        self._lines.setdefault((intent_id, lang, text), line)
+
+    def of(self, engine: Engine, intent_id: str, lang: str, phrase: str) -> Problem:
+        """Where a phrase is written, as a problem's place (its intent's line if unknown)."""
+        intent = engine.intent(intent_id)
+        line = self._lines.get((intent_id, lang, phrase), intent.line)
+        return Problem(intent.file, line, "")
+
+
+def check_self_match(engine: Engine, lines: PhraseLines | None = None) -> list[Problem]:
     """Every phrase must be answered by its own intent; a clash is a curation problem.
 
     A phrase must rank its own intent first, be answered by it (not land in a
@@ -61,6 +123,7 @@ def check_self_match(engine: Engine) -> list[Problem]:
     of an intent whose answer names no place teaches the bot a question the
     document does not answer.
     """
+    lines = lines or PhraseLines(engine)
     problems: list[Problem] = []
     for intent in engine.intents:
         for lang in engine.codes:
@@ -68,7 +131,8 @@ def check_self_match(engine: Engine) -> list[Problem]:
                 found = _self_match(engine, intent.id, phrase, lang)
                 if found:
                     message = f"{intent.id}: phrase {phrase!r} ({lang}) {found}"
-                    problems.append(Problem(intent.file, intent.line, message))
+                    place = lines.of(engine, intent.id, lang, phrase)
+                    problems.append(Problem(place.file, place.line, message))
     return problems
 
 
@@ -88,3 +152,75 @@ def _self_match(engine: Engine, intent_id: str, phrase: str, lang: str) -> str:
     if answer.intent != intent_id:
         return f"is answered by {answer.intent or answer.kind}"
     return ""
+
+
+def check_duplicates(engine: Engine, lines: PhraseLines | None = None) -> list[Problem]:
+    """Phrases of two intents that the matcher reads the same: the same terms, each on the
+    same side of the relation ("how much has Turkey invested?" in two intents). Whichever
+    wins, the other intent never will for that question."""
+    lines = lines or PhraseLines(engine)
+    ranker = getattr(engine.ranker, "indexes", None)
+    if not isinstance(ranker, dict):
+        return []
+    problems: list[Problem] = []
+    for lang, index in ranker.items():
+        first: dict[frozenset[int], tuple[str, str]] = {}
+        for phrase in index.phrases:
+            if phrase.is_answer or not phrase.terms:
+                continue
+            intent_id = index.intent_ids[phrase.intent]
+            text = _written(engine, intent_id, lang, phrase.text)
+            seen = first.setdefault(phrase.terms, (intent_id, text))
+            if seen[0] != intent_id:
+                place = lines.of(engine, intent_id, lang, text)
+                message = (
+                    f"{intent_id}: phrase {text!r} ({lang}) reads the same as {seen[1]!r} "
+                    f"of {seen[0]}: make one of them say what tells them apart"
+                )
+                problems.append(Problem(place.file, place.line, message))
+    return problems
+
+
+def check_clashes(engine: Engine, lines: PhraseLines | None = None) -> list[Problem]:
+    """Notices: phrases that, left out of the index, read as another intent's question.
+
+    Such a phrase is the only thing teaching its intent that wording, and the
+    wording belongs to another intent as far as the rest of the knowledge
+    base goes: often a phrase pasted under the wrong intent.
+    """
+    lines = lines or PhraseLines(engine)
+    indexes = getattr(engine.ranker, "indexes", None)
+    if not isinstance(indexes, dict):
+        return []
+    notices: list[Problem] = []
+    for lang, index in indexes.items():
+        for position, phrase in enumerate(index.phrases):
+            if phrase.is_answer:
+                continue
+            scores = index.score(tokenize(phrase.text), exclude=position)
+            if not scores:
+                continue
+            top, best = max(scores.items(), key=lambda kv: kv[1])
+            own = scores.get(phrase.intent, 0.0)
+            if top == phrase.intent or 100 * best < _CLASH_SCORE:
+                continue
+            if 100 * (best - own) < _CLASH_GAP:
+                continue
+            intent_id = index.intent_ids[phrase.intent]
+            text = _written(engine, intent_id, lang, phrase.text)
+            place = lines.of(engine, intent_id, lang, text)
+            message = (
+                f"{intent_id}: phrase {text!r} ({lang}) reads more like "
+                f"{index.intent_ids[top]} ({100 * best:.0f}) than its own intent "
+                f"({100 * own:.0f}) when left out"
+            )
+            notices.append(Problem(place.file, place.line, message))
+    return notices
+
+
+def _written(engine: Engine, intent_id: str, lang: str, indexed: str) -> str:
+    """A phrase as its curator wrote it (the index keeps it folded)."""
+    for phrase in engine.intent(intent_id).phrases[lang]:
+        if " ".join(t.word for t in tokenize(phrase)) == indexed:
+            return phrase
+    return indexed
