@@ -54,13 +54,22 @@ class _UsageError(Exception):
 def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine(args)
     out = sys.stdout
-    if args.question:
-        answer = engine.answer(" ".join(args.question), lang=args.lang)
-        _print_answer(answer, engine, args.json, out, single_line=False)
-        return 0
-    for line in read_lines(sys.stdin.buffer):
-        answer = engine.answer(line, lang=args.lang)
-        _print_answer(answer, engine, args.json, out, single_line=True)
+    questions = [" ".join(args.question)] if args.question else read_lines(sys.stdin.buffer)
+    for question in questions:
+        answer = engine.answer(question, lang=args.lang)
+        if not args.explain:
+            _print_answer(answer, engine, args.json, out, single_line=not args.question)
+            continue
+        why = engine.explain(question, lang=args.lang)
+        if args.json:
+            out.write(
+                json.dumps({**answer.to_dict(), "explain": why.to_dict()}, ensure_ascii=False)
+            )
+            out.write("\n")
+        else:
+            _print_answer(answer, engine, False, out, single_line=False)
+            out.write(why.format() + "\n\n")
+        out.flush()
     return 0
 
 
@@ -311,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
     ask.add_argument("--lang", help="answer in this language (en, tr)")
+    ask.add_argument(
+        "--explain",
+        action="store_true",
+        help="also say why: the part read, its frame, each candidate's score and verdict",
+    )
     ask.set_defaults(func=cmd_ask)
 
     console = commands.add_parser("console", help="chat in the terminal (the default)")

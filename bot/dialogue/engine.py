@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dialogue.answer import Answer, Choice, TopicGroup
 from bot.dialogue.policy import Policy, decide
@@ -25,6 +25,9 @@ from bot.lang.clauses import clauses
 from bot.match import Match, Ranker, TermRanker, Weights
 from bot.match.facts import Facts, Frame
 from bot.match.foreign import foreign_names
+
+if TYPE_CHECKING:
+    from bot.dialogue.explain import Explanation
 
 __all__ = ["DECLINE", "EMPTY", "Engine", "RankerFactory"]
 
@@ -195,6 +198,13 @@ class Engine:
         detected = self.detect_language(question)
         language = lang if lang in self.languages else (detected or self.default_lang)
         return self.respond(question, language, self.read(question, language))
+
+    def explain(self, text: str, lang: str | None = None, context: str = "") -> Explanation:
+        """Why ``text`` is answered as it is: the part read, its frame, each candidate's
+        verdict (see :mod:`bot.dialogue.explain`)."""
+        from bot.dialogue.explain import explain
+
+        return explain(self, text, lang, context)
 
     def respond(self, question: str, lang: str, reading: Reading) -> Answer:
         """The answer to a message as read: one answer, or two for two questions in it."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.dialogue import Answer, Engine, MissRecorder
+from bot.dialogue.explain import Explanation
 from bot.lang import N_
 from bot.serve import render
 from bot.serve.conversations import Conversations
@@ -24,6 +25,8 @@ WELCOME = N_(
     "Type /help for help, /quit to leave."
 )
 _QUIT = frozenset({"/quit", "/exit", "/q", "/bye"})
+_WHY = "/why"
+_NOTHING_YET = "Nothing asked yet: /why explains the last question's answer."
 _HISTORY = Path("~/.kzbot_history").expanduser()
 _CHAT = "console"
 
@@ -40,6 +43,8 @@ class Console:
     ) -> None:
         self.conversations = Conversations(engine, MemoryStore(), misses=misses)
         self.lang = lang
+        #: The two last lines asked: ``/why`` explains the last one, read after the other.
+        self._asked = ("", "")
 
     @property
     def engine(self) -> Engine:
@@ -50,9 +55,17 @@ class Console:
         text = line.strip()
         if text.lower() in _QUIT:
             return None
+        self._asked = (self._asked[-1], text)
         turn = self.conversations.turn_now(_CHAT, lambda session: session.ask(text), lang=self.lang)
         assert turn is not None  # no update ids here, so never a repeat
         return turn.answer
+
+    def why(self) -> Explanation | None:
+        """How the last question was read and decided (``/why``); ``None`` before any."""
+        before, last = self._asked
+        if not last:
+            return None
+        return self.engine.explain(last, self.language, context=before)
 
     @property
     def language(self) -> str:
@@ -81,6 +94,15 @@ def run_console(
     stream = stdin.buffer if hasattr(stdin, "buffer") else None
     lines = read_lines(stream) if stream is not None else (raw.rstrip("\n") for raw in stdin)
     for line in lines:
+        if line.strip().lower() == _WHY:
+            why = console.why()
+            if as_json:
+                shown = json.dumps(why.to_dict() if why else None, ensure_ascii=False)
+            else:
+                shown = render.one_line(why.format()) if why else _NOTHING_YET
+            stdout.write(shown + "\n")
+            stdout.flush()
+            continue
         answer = console.turn(line)
         if answer is None:
             break
@@ -113,6 +135,10 @@ def _interactive(console: Console, stdout: TextIO) -> int:
                 stdout.write("\n")
                 continue
             if not line.strip():
+                continue
+            if line.strip().lower() == _WHY:
+                why = console.why()
+                stdout.write((why.format() if why else _NOTHING_YET) + "\n\n")
                 continue
             answer = console.turn(line)
             if answer is None:

@@ -1,0 +1,149 @@
+"""Why the bot answered as it did: the part of the message read, its frame, and the
+verifier's verdict on each candidate (``/why`` in the console, ``ask --explain``).
+
+>>> from bot import Engine
+>>> why = explain(Engine.load(), "When was TURKPA founded?")
+>>> why.answer_kind, why.candidates[0].verdict
+('partial', 'refused: its answer gives no date')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.lang import clean_input
+from bot.match.terms import Term
+
+if TYPE_CHECKING:
+    from bot.dialogue.engine import Engine
+
+__all__ = ["Candidate", "Explanation", "explain"]
+
+#: What a candidate's verdict says when the verifier has no objection.
+ANSWERS = "answers"
+#: Why the verifier turns a candidate down, in a curator's words.
+_REFUSED = {
+    "time": "refused: its answer gives no date",
+    "figure": "refused: its answer gives no such figure",
+    "place": "refused: its answer names no place",
+    "person": "refused: its answer names nobody",
+    "year": "refused: its answer is about another year",
+    "other": "refused: its answer does not say what is asked",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One intent the ranker proposed, and what the verifier said of it."""
+
+    intent: str
+    score: float
+    lang: str
+    #: "answers", "small talk", or why it does not ("refused: its answer gives no date").
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """How one message was read and decided."""
+
+    question: str
+    lang: str
+    #: The part of the message read as its question (all of it, for a short one).
+    read: str
+    #: What the question asks, as the verifier reads it (only the parts that are set).
+    frame: dict[str, Any]
+    candidates: tuple[Candidate, ...]
+    answer_kind: str
+    answer_intent: str | None
+    threshold: float
+    margin: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def format(self) -> str:
+        """For a terminal: a few lines a curator reads at a glance."""
+        lines = [f"read ({self.lang}): {self.read!r}"]
+        if self.frame:
+            lines.append(
+                "frame: " + "; ".join(f"{key} {_shown(value)}" for key, value in self.frame.items())
+            )
+        lines.append(f"candidates (threshold {self.threshold:g}, margin {self.margin:g}):")
+        width = max((len(c.intent) for c in self.candidates), default=0)
+        for n, candidate in enumerate(self.candidates, 1):
+            lines.append(
+                f"  {n}. {candidate.intent:<{width}}  {candidate.score:5.1f}  {candidate.lang}"
+                f"  {candidate.verdict}"
+            )
+        if not self.candidates:
+            lines.append("  none: it shares no known word with any intent")
+        decided = f"{self.answer_kind} {self.answer_intent}" if self.answer_intent else ""
+        lines.append(f"decision: {decided or self.answer_kind}")
+        return "\n".join(lines)
+
+
+def explain(engine: Engine, text: str, lang: str | None = None, context: str = "") -> Explanation:
+    """Read ``text`` as :meth:`Engine.answer` does and say why it is answered so.
+
+    ``context`` is the question before it in a conversation, if any.
+    """
+    question = clean_input(text)
+    detected = engine.detect_language(question)
+    language = lang if lang in engine.languages else (detected or engine.default_lang)
+    reading = engine.read(question, language, clean_input(context) if context else "")
+    frame = reading.frame_in(engine, language)
+    answer = engine.respond(question, language, reading)
+    candidates = []
+    for match in reading.ranking:
+        if engine.intent(match.intent).is_smalltalk:
+            verdict = "small talk"
+        elif frame is None or engine.verifier is None:
+            verdict = ANSWERS
+        else:
+            reason = engine.verifier.check(frame, match.intent)
+            verdict = ANSWERS if reason is None else _REFUSED.get(reason, f"refused: {reason}")
+        candidates.append(Candidate(match.intent, match.score, match.lang, verdict))
+    return Explanation(
+        question=question,
+        lang=language,
+        read=reading.text,
+        frame=_frame_fields(frame),
+        candidates=tuple(candidates),
+        answer_kind=answer.kind,
+        answer_intent=answer.intent,
+        threshold=engine.threshold,
+        margin=engine.margin,
+    )
+
+
+def _frame_fields(frame: object) -> dict[str, Any]:
+    """A frame's fields that say something, as plain data."""
+    if frame is None or not dataclasses.is_dataclass(frame):
+        return {}
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(frame):
+        value = getattr(frame, field.name)
+        default = field.default
+        if value == default or (field.name == "has_content" and value):
+            continue
+        fields[field.name] = _plain(value)
+    return fields
+
+
+def _plain(value: object) -> Any:
+    if isinstance(value, Term):
+        return value.text if value.role is None else f"{value.text}:{value.role}"
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value)
+    return str(value)
