@@ -653,3 +653,49 @@ def test_a_question_is_no_pleasantry_for_a_word_it_shares_with_one(engine: Engin
     assert engine.answer("Does Turkey invest a lot there?").intent != "smalltalk.thanks"
     assert engine.answer("thanks a lot").intent == "smalltalk.thanks"
     assert engine.answer("hoşçakal").intent == "smalltalk.goodbye"
+
+
+# -- follow-ups: years, "it", small talk after an answer ---------------------------
+
+
+def test_a_bare_year_after_a_figure_stays_on_its_topic(engine: Engine) -> None:
+    for first, then in (
+        ("What was the trade volume in 2016?", "and in 2015?"),
+        ("Ticaret hacmi ne kadar?", "peki 2015'te?"),
+    ):
+        session = Session(engine)
+        session.ask(first)
+        answer = session.ask(then)
+        # The document has no 2015 figure: not another topic's event of 2015.
+        assert answer.kind == "partial" and answer.best_guess == "trade.volume", then
+
+
+def test_it_in_a_follow_up_is_what_the_question_before_named(engine: Engine) -> None:
+    session = Session(engine)
+    session.ask("Tell me about TURKPA")
+    founded = session.ask("when was it founded?")
+    assert founded.intent is None  # TURKPA's founding date is not in the document...
+    assert founded.best_guess == "turkic.turkpa"  # ...and not the YDSK's either
+    session = Session(engine)
+    session.ask("What is the YDSK?")
+    assert session.ask("when was it founded?").intent == "ydsk.established"
+    session = Session(engine)
+    session.ask("what is the Turkic Academy?")
+    assert session.ask("where is it based?").intent == "turkic.academy"
+
+
+def test_small_talk_after_an_answer_is_small_talk_but_a_question_word_is_not(
+    engine: Engine,
+) -> None:
+    session = Session(engine)
+    session.ask("what is the Turkic Academy?")
+    assert session.ask("who are you?").intent == "smalltalk.identity"
+    session = Session(engine)
+    session.ask("what is the Turkic Academy?")
+    assert not (session.ask("who?").intent or "").startswith("smalltalk.")
+
+
+def test_where_does_it_rank_after_an_amount(engine: Engine) -> None:
+    session = Session(engine)
+    session.ask("How much has Turkey invested in Kazakhstan?")
+    assert session.ask("and where does it rank?").intent == "investment.ranking"

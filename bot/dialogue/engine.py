@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.dialogue.answer import Answer, Choice, TopicGroup
+from bot.dialogue.explain import Candidate, Explanation, frame_fields, verdict_of
 from bot.dialogue.policy import Policy, decide
 from bot.dialogue.verify import REASONS, Reason, Verifier
 from bot.kb import Catalog, Intent, bundled_dir, load_catalog
@@ -25,9 +26,6 @@ from bot.lang.clauses import clauses
 from bot.match import Match, Ranker, TermRanker, Weights
 from bot.match.facts import Facts, Frame
 from bot.match.foreign import foreign_names
-
-if TYPE_CHECKING:
-    from bot.dialogue.explain import Explanation
 
 __all__ = ["DECLINE", "EMPTY", "Engine", "RankerFactory"]
 
@@ -200,11 +198,40 @@ class Engine:
         return self.respond(question, language, self.read(question, language))
 
     def explain(self, text: str, lang: str | None = None, context: str = "") -> Explanation:
-        """Why ``text`` is answered as it is: the part read, its frame, each candidate's
-        verdict (see :mod:`bot.dialogue.explain`)."""
-        from bot.dialogue.explain import explain
-
-        return explain(self, text, lang, context)
+        """Why ``text`` is answered as :meth:`answer` answers it: the part of the message
+        read, its frame, each candidate's verdict (see :mod:`bot.dialogue.explain`).
+        ``context`` is the question before it in a conversation, if any."""
+        question = clean_input(text)
+        detected = self.detect_language(question)
+        language = lang if lang in self.languages else (detected or self.default_lang)
+        reading = self.read(question, language, clean_input(context) if context else "")
+        frame = reading.frame_in(self, language)
+        answer = self.respond(question, language, reading)
+        candidates = tuple(
+            Candidate(
+                match.intent,
+                match.score,
+                match.lang,
+                verdict_of(
+                    self.verifier.check(frame, match.intent)
+                    if self.verifier is not None and frame is not None
+                    else None,
+                    smalltalk=self._is_chat(match.intent),
+                ),
+            )
+            for match in reading.ranking
+        )
+        return Explanation(
+            question=question,
+            lang=language,
+            read=reading.text,
+            frame=frame_fields(frame),
+            candidates=candidates,
+            answer_kind=answer.kind,
+            answer_intent=answer.intent,
+            threshold=self.threshold,
+            margin=self.margin,
+        )
 
     def respond(self, question: str, lang: str, reading: Reading) -> Answer:
         """The answer to a message as read: one answer, or two for two questions in it."""
@@ -298,6 +325,13 @@ class Engine:
         if self.verifier is None:
             return None
         return self.verifier.frame(text, lang, context=clean_input(context) if context else "")
+
+    def subject_of(self, text: str, lang: str) -> str:
+        """The words of ``text`` that name what it is about in particular ("the *Turkic
+        Academy*", "*TÜRKPA*"), the two countries aside; "" when it names nothing so."""
+        if self.verifier is None:
+            return ""
+        return self.verifier.facts.subject_words(clean_input(text), lang)
 
     def rank(self, text: str, *, context: str = "", limit: int = 5) -> list[Match]:
         """The best-scoring intents for ``text`` (for evaluation and follow-ups)."""

@@ -2,7 +2,7 @@
 verifier's verdict on each candidate (``/why`` in the console, ``ask --explain``).
 
 >>> from bot import Engine
->>> why = explain(Engine.load(), "When was TURKPA founded?")
+>>> why = Engine.load().explain("When was TURKPA founded?")
 >>> why.answer_kind, why.candidates[0].verdict
 ('partial', 'refused: its answer gives no date')
 """
@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.lang import clean_input
 from bot.match.terms import Term
 
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Engine
-
-__all__ = ["Candidate", "Explanation", "explain"]
+__all__ = ["ANSWERS", "Candidate", "Explanation", "frame_fields", "verdict_of"]
 
 #: What a candidate's verdict says when the verifier has no objection.
 ANSWERS = "answers"
@@ -85,41 +81,14 @@ class Explanation:
         return "\n".join(lines)
 
 
-def explain(engine: Engine, text: str, lang: str | None = None, context: str = "") -> Explanation:
-    """Read ``text`` as :meth:`Engine.answer` does and say why it is answered so.
-
-    ``context`` is the question before it in a conversation, if any.
-    """
-    question = clean_input(text)
-    detected = engine.detect_language(question)
-    language = lang if lang in engine.languages else (detected or engine.default_lang)
-    reading = engine.read(question, language, clean_input(context) if context else "")
-    frame = reading.frame_in(engine, language)
-    answer = engine.respond(question, language, reading)
-    candidates = []
-    for match in reading.ranking:
-        if engine.intent(match.intent).is_smalltalk:
-            verdict = "small talk"
-        elif frame is None or engine.verifier is None:
-            verdict = ANSWERS
-        else:
-            reason = engine.verifier.check(frame, match.intent)
-            verdict = ANSWERS if reason is None else _REFUSED.get(reason, f"refused: {reason}")
-        candidates.append(Candidate(match.intent, match.score, match.lang, verdict))
-    return Explanation(
-        question=question,
-        lang=language,
-        read=reading.text,
-        frame=_frame_fields(frame),
-        candidates=tuple(candidates),
-        answer_kind=answer.kind,
-        answer_intent=answer.intent,
-        threshold=engine.threshold,
-        margin=engine.margin,
-    )
+def verdict_of(reason: str | None, *, smalltalk: bool = False) -> str:
+    """A candidate's verdict in a curator's words, from the verifier's reason."""
+    if smalltalk:
+        return "small talk"
+    return ANSWERS if reason is None else _REFUSED.get(reason, f"refused: {reason}")
 
 
-def _frame_fields(frame: object) -> dict[str, Any]:
+def frame_fields(frame: object) -> dict[str, Any]:
     """A frame's fields that say something, as plain data."""
     if frame is None or not dataclasses.is_dataclass(frame):
         return {}

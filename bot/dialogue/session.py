@@ -10,6 +10,7 @@ engine through this class (see :mod:`bot.serve.conversations`).
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -27,6 +28,9 @@ __all__ = ["MissRecorder", "Session"]
 
 #: A follow-up is read against the last answer for this many turns...
 CONTEXT_TURNS = 3
+#: A follow-up of at most this many words, with a year and nothing else of its own, asks
+#: about the current topic ("and in 2015?").
+_BARE_WORDS = 4
 #: ...and this many seconds.
 CONTEXT_SECONDS = 600.0
 
@@ -85,6 +89,8 @@ class Session:
         self._next = frozenset().union(*(lang.next_words for lang in languages))
         self._previous = frozenset().union(*(lang.previous_words for lang in languages))
         self._follow_up = frozenset().union(*(lang.follow_up_words for lang in languages))
+        self._pronouns = frozenset().union(*(lang.pronouns for lang in languages))
+        self._asking = frozenset().union(*(lang.question_words for lang in languages))
         self._flip = tuple(phrase for lang in languages for phrase in lang.flip_phrases)
         self._state: dict[str, Any] = _valid_state(state, engine)
 
@@ -225,20 +231,40 @@ class Session:
                 opposite = engine.opposite(last_intent)
                 if opposite is not None:
                     return engine.reply(opposite, question, lang)
+            top = ranking[0].score if ranking else 0.0
+            # "thanks, bye", "who are you?" after an answer are small talk, not follow-ups
+            # of its topic; "where is *it* based?" points back at the topic, whatever it
+            # shares with a pleasantry.
+            pleasantry = (
+                top >= engine.threshold
+                and engine.intent(ranking[0].intent).is_smalltalk
+                and not any(t in self._pronouns for t in tokens)
+                # "who?", "and where?" are no "who are you?"; "hi" alone is a greeting.
+                and (
+                    any(t not in self._asking and t not in self._follow_up for t in tokens)
+                    or bool(frame and frame.chatter)
+                )
+            )
             if (
                 frame is not None
-                and frame.asks
-                and not frame.has_content
+                and not pleasantry
+                and self._bare(frame, tokens)
                 and not engine.intent(last_intent).is_smalltalk
             ):
-                # "where?", "ne zaman?": too short to stand alone, so it asks
-                # about the current topic, never about the whole catalogue.
+                # "where?", "ne zaman?", "and in 2015?": too short to stand alone, so it
+                # asks about the current topic, never about the whole catalogue.
                 return self._about_topic(question, lang, last_intent, last_question, frame)
-            top = ranking[0].score if ranking else 0.0
-            # "thanks, bye" after an answer is small talk, not a follow-up of its topic.
-            pleasantry = top >= engine.threshold and engine.intent(ranking[0].intent).is_smalltalk
             elliptic = not pleasantry and (len(tokens) <= 4 or tokens[0] in self._follow_up)
-            if not pleasantry and (top < engine.threshold or elliptic):
+            resolved = (
+                self._resolved(question, tokens, last_question, lang)
+                if elliptic and frame is not None and not frame.named
+                else None
+            )
+            if resolved is not None:
+                # "when was it founded?" after TURKPA is "when was TURKPA founded?".
+                reading = engine.read(resolved, lang)
+                ranking, frame = list(reading.ranking), reading.frame_in(engine, lang)
+            elif not pleasantry and (top < engine.threshold or elliptic):
                 with_context = engine.rank(question, context=last_question)
                 if with_context and with_context[0].score > top:
                     ranking = with_context
@@ -251,6 +277,36 @@ class Session:
         if answer.kind in ("decline", "clarify", "partial") and self.misses is not None:
             self.misses.record(answer)
         return answer
+
+    def _resolved(
+        self, question: str, tokens: list[str], last_question: str, lang: str
+    ) -> str | None:
+        """The follow-up with "it" read as what the question before named ("where is *it*
+        based?" after the Turkic Academy: "where is *Turkic Academy* based?"), or ``None``
+        when that question named nothing in particular (the two countries aside)."""
+        subject = self.engine.subject_of(last_question, lang)
+        if not subject:
+            return None
+        pronoun = next((t for t in tokens if t in self._pronouns), None)
+        if pronoun is not None:
+            replaced = re.sub(rf"(?<!\w){re.escape(pronoun)}(?!\w)", subject, question, count=1)
+            if replaced != question:
+                return replaced
+        return f"{subject} {question}"
+
+    @staticmethod
+    def _bare(frame: Frame, tokens: list[str]) -> bool:
+        """A follow-up with nothing of its own but question words or a year ("where?",
+        "ne zaman?", "and in 2015?")."""
+        if frame.asks and not frame.has_content:
+            return True
+        return (
+            bool(frame.years)
+            and len(tokens) <= _BARE_WORDS
+            and not frame.concepts
+            and not frame.named
+            and frame.focus is None
+        )
 
     def _about_topic(
         self, question: str, lang: str, last_intent: str, last_question: str, frame: Frame

@@ -69,6 +69,9 @@ class Language:
     flip_phrases: tuple[str, ...] = ()
     #: Words that open a follow-up ("and", "what about", "peki").
     follow_up_words: frozenset[str] = frozenset()
+    #: Words that point back at what was said before ("where is *it* based?", "*onun*
+    #: merkezi"): a message with one is about the conversation, not small talk.
+    pronouns: frozenset[str] = frozenset()
     #: Question words followed by what is asked about: "which *sectors*", "what is the *fee*".
     focus_after: frozenset[str] = frozenset()
     #: Those of them that need no verb "to be" before the noun ("which *sectors*").

@@ -75,6 +75,7 @@ LANGUAGE = English(
         "conversely",
     ),
     follow_up_words=frozenset("about and how it its one that them they this those what".split()),
+    pronouns=frozenset("it its they them their these those this that".split()),
     range_dash="–",
     # "how *much* is the fee": "much" before a verb "to be" asks about what follows.
     focus_after=frozenset({"what", "whats", "which", "who", "whose", "much", "many"}),

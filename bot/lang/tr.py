@@ -60,6 +60,7 @@ LANGUAGE = Turkish(
     previous_words=frozenset("once onceki oncekini oncesi".split()),
     flip_phrases=("tam tersi", "tersi", "tersine", "diger yonde", "obur turlu", "aksi"),
     follow_up_words=frozenset("bu bunu bunun kac o onu onun peki sey seyi ve ya".split()),
+    pronouns=frozenset("o onu onun onlar onlari onlarin bu bunu bunun bunlar bunlarin".split()),
     range_dash="-",
     focus_after=frozenset({"hangi"}),
     focus_direct=frozenset({"hangi"}),

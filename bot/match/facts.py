@@ -373,23 +373,32 @@ class Facts:
             named=named,
             years=years,
             has_content=bool(content),
-            # "Who is the largest investor in Kazakhstan?", but not "where does *Turkey* rank?":
-            # a country that is not where something happens is the one ranked.
-            asks_first=ranked
-            and not placed
-            and (
-                any(k & _WHO_OR_WHICH for k in asks)
-                or (
-                    any("place" in k for k in asks)
-                    and not any(
-                        f.term.text in self.lexicon.roles and f.role != "dst" for f in found
-                    )
-                )
-            ),
+            # "Who (which country) is the largest investor in Kazakhstan?"; "where does it
+            # rank?" asks the rank of something named.
+            asks_first=ranked and not placed and any(k & _WHO_OR_WHICH for k in asks),
             concepts=frozenset(f.term.text for f in content if f.term.kind == "concept")
             - self.lexicon.roles,
             chatter=frozenset(concepts) & self.lexicon.chatter,
         )
+
+    def subject_words(self, text: str, lang: str) -> str:
+        """The words of ``text`` that name a person, place, organisation or subject (not one
+        of the two countries), as written: what "it" stands for in the next question."""
+        analyzer = self.analyzers.get(lang) or next(iter(self.analyzers.values()))
+        tokens = tokenize(text)
+        spans: list[str] = []
+        i = 0
+        while i < len(tokens):
+            form = self.lexicon.match(tokens, i)
+            if form is None:
+                i += 1
+                continue
+            width = len(form.words)
+            if self._names(form.concept) and form.concept not in self.lexicon.roles:
+                spans.append(" ".join(t.word for t in tokens[i : i + width]))
+            i += width
+        del analyzer
+        return " ".join(dict.fromkeys(spans))
 
     def _superlative(self, concept: str) -> bool:
         return "superlative" in self.lexicon.kinds_of(concept)
