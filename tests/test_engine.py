@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import pytest
 
-from bot import Answer, Engine
+from bot import Answer, Engine, Policy
 
 
 def test_import_does_not_pull_in_telegram() -> None:
@@ -135,8 +136,24 @@ def test_close_intents_ask_which_was_meant() -> None:
 
 
 def test_threshold_is_respected() -> None:
-    strict = Engine.load(threshold=101.0)
+    # Nothing is answered under the threshold minus the verified band, ...
+    strict = Engine.load(threshold=101.0 + Policy().verified_slack)
     assert strict.answer("When was the YDSK established?").kind == "decline"
+    # ... and with no band, nothing under the threshold itself.
+    strict = Engine.load(policy=Policy(threshold=101.0, verified_slack=0.0))
+    assert strict.answer("When was the YDSK established?").kind == "decline"
+
+
+def test_just_under_the_threshold_only_a_verified_unrivalled_answer(engine: Engine) -> None:
+    question = "Kazakistan bölgede Türkiye için ne kadar önemli bir ortak"
+    ranking = engine.rank(question)
+    policy = engine.policy
+    assert policy.threshold - policy.verified_slack <= ranking[0].score < policy.threshold
+    assert engine.answer(question).intent == "relations.partner"
+    # The same question with a word the knowledge base does not know is not trusted.
+    assert engine.answer(question + " hotelleri").intent is None
+    without = Engine.load(policy=replace(policy, verified_slack=0.0))
+    assert without.answer(question).intent is None
 
 
 def test_every_phrase_finds_its_own_intent(engine: Engine) -> None:

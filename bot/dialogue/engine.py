@@ -376,6 +376,9 @@ class Engine:
         if decision.verdict == "clarify" and all(self._is_chat(i) for i in decision.intents):
             # "Görüşürüz, iyi günler": no one needs to be asked which pleasantry they meant.
             decision = replace(decision, verdict="answer", intents=decision.intents[:1])
+        if decision.verdict == "decline" and self._verified(question, lang, ranking, frame):
+            top = ranking[0]
+            return self.reply(top.intent, question, lang, top.score, tuple(ranking))
         if decision.verdict == "decline":
             guess = decision.intents[0] if decision.intents else None
             return self.decline(question, lang, decision.score, guess, tuple(ranking))
@@ -442,6 +445,27 @@ class Engine:
             best_guess=intent.id,
             ranking=ranking,
         )
+
+    def _verified(
+        self, question: str, lang: str, ranking: Sequence[Match], frame: Frame | None
+    ) -> bool:
+        """Whether a best intent just under the threshold answers anyway: the question asks
+        something in words the knowledge base knows, the verifier finds the intent gives it,
+        about what is named, and nothing else comes near it."""
+        policy = self.policy
+        if self.verifier is None or not ranking:
+            return False
+        top = ranking[0]
+        if top.score < policy.threshold - policy.verified_slack or self._is_chat(top.intent):
+            return False
+        runner_up = ranking[1].score if len(ranking) > 1 else 0.0
+        if top.score - runner_up < policy.verified_lead:
+            return False
+        frame = frame if frame is not None else self.verifier.frame(question, lang)
+        # Every word of it known to the knowledge base, two things or more named.
+        if len(frame.concepts) < 2 or frame.unknown:
+            return False
+        return self.verifier.check(frame, top.intent) is None
 
     def _alternative(self, frame: Frame, ranking: Sequence[Match]) -> Match | None:
         """A runner-up close to the top that does answer the question."""

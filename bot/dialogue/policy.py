@@ -40,6 +40,11 @@ class Policy:
     bare_topic_margin: float = 8.0
     #: A question cut out of a long message may score this far under the threshold.
     clause_slack: float = 3.0
+    #: A question this far under the threshold is still answered when the verifier finds
+    #: its best intent gives what it asks and no other intent comes within ``verified_lead``:
+    #: a paraphrase sharing few words ("how far have Turkish contractors got?").
+    verified_slack: float = 8.0
+    verified_lead: float = 10.0
     #: A second question in a message is answered only this far above the threshold.
     second_question_margin: float = 10.0
     #: In a short follow-up, an intent related to the last one may score this far under a

@@ -255,9 +255,10 @@ class Session:
                 # asks about the current topic, never about the whole catalogue.
                 return self._about_topic(question, lang, last_intent, last_question, frame)
             elliptic = not pleasantry and (len(tokens) <= 4 or tokens[0] in self._follow_up)
+            pointing = not pleasantry and any(t in self._pronouns for t in tokens)
             resolved = (
                 self._resolved(question, tokens, last_question, lang)
-                if elliptic and frame is not None and not frame.named
+                if (elliptic or pointing) and frame is not None and not frame.named
                 else None
             )
             if resolved is not None:

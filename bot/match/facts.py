@@ -105,6 +105,9 @@ class Frame:
     concepts: frozenset[str] = frozenset()
     #: The politeness it names ("thanks", "hello"): a pleasantry answers only its own kind.
     chatter: frozenset[str] = frozenset()
+    #: How many of its words the knowledge base does not know at all ("embassy", "hotels"),
+    #: names of other countries and places included.
+    unknown: int = 0
 
     @property
     def wants(self) -> frozenset[str]:
@@ -379,6 +382,10 @@ class Facts:
             concepts=frozenset(f.term.text for f in content if f.term.kind == "concept")
             - self.lexicon.roles,
             chatter=frozenset(concepts) & self.lexicon.chatter,
+            unknown=sum(
+                f.term.kind == "foreign" or (f.term.kind == "word" and not self._known(f, analyzer))
+                for f in content
+            ),
         )
 
     def subject_words(self, text: str, lang: str) -> str:
