@@ -24,7 +24,7 @@ from bot.match import TermRanker, Weights
 from bot.serve import render
 from bot.serve.lines import read_lines
 from bot.serve.misses import MISSES_ENV, MissLog
-from bot.tools.misses import top_misses
+from bot.tools.misses import MissesError, top_misses
 
 __all__ = ["main"]
 
@@ -188,7 +188,11 @@ def cmd_misses(args: argparse.Namespace) -> int:
     if not path:
         print(f"error: give the log's path or set {MISSES_ENV}", file=sys.stderr)
         return 2
-    rows = top_misses(Path(path), args.limit)
+    try:
+        rows = top_misses(Path(path), args.limit)
+    except MissesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not rows:
         print("no missed questions logged")
         return 0
