@@ -24,7 +24,14 @@ from bot.match import TermRanker, Weights
 from bot.serve import render
 from bot.serve.lines import read_lines
 from bot.serve.misses import MISSES_ENV, MissLog
-from bot.tools.misses import MissesError, top_misses
+from bot.tools.misses import (
+    MissesError,
+    format_suggestions,
+    group_misses,
+    read_misses,
+    suggest,
+    top_misses,
+)
 
 __all__ = ["main"]
 
@@ -189,6 +196,14 @@ def cmd_misses(args: argparse.Namespace) -> int:
         print(f"error: give the log's path or set {MISSES_ENV}", file=sys.stderr)
         return 2
     try:
+        if args.suggest:
+            engine = _engine(args)
+            groups = group_misses(read_misses(Path(path)), engine)
+            if not groups:
+                print("no missed questions logged")
+                return 0
+            print(format_suggestions(suggest(engine, groups[: args.limit])))
+            return 0
         rows = top_misses(Path(path), args.limit)
     except MissesError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -326,7 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     misses = commands.add_parser("misses", help="the most frequent declined questions")
     misses.add_argument("path", nargs="?", help=f"the log (default: ${MISSES_ENV})")
-    misses.add_argument("--limit", type=int, default=20)
+    misses.add_argument("--limit", type=int, default=20, help="at most this many (groups)")
+    misses.add_argument(
+        "--suggest",
+        action="store_true",
+        help="group near-duplicates, each with the intent it most likely belongs to",
+    )
     misses.set_defaults(func=cmd_misses)
 
     near = commands.add_parser(

@@ -9,7 +9,35 @@ from pathlib import Path
 
 import pytest
 
-from bot.tools.misses import MissesError, read_misses
+from bot import Engine
+from bot.serve.misses import MissLog
+from bot.tools.misses import MissesError, group_misses, question_key, read_misses, suggest
+
+#: Questions people might ask that the knowledge base declines, as they typed them.
+RECOGNITION = [  # the first to recognise Kazakhstan, in words no phrase uses
+    "did turkey accept kazakh sovereignty early",
+    "Did Turkey accept Kazakh sovereignty early?",
+    "did turkey acept kazakh soveregnty early",
+    "did  turkey accept kazakh sovereignty early ?",
+]
+RECOGNITION_TR = ["kazak egemenliğini türkiye erken mi kabul etti"]
+POPULATION = [  # nothing in the document
+    "What is the population of Almaty?",
+    "what is the population of almaty",
+    "whats the population of almaty",
+    "almaty populaton",
+]
+UNRELATED = ["population of astana", "bitcoin price", "exports to china"]
+
+
+def _log(path: Path, engine: Engine, questions: list[str]) -> Path:
+    """A misses log written by the bot's own logger, from the engine's answers."""
+    log = MissLog(path)
+    for question in questions:
+        answer = engine.answer(question)
+        assert not answer.answered, question  # only what the bot declines is logged
+        log.record(answer)
+    return path
 
 
 def _misses(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -40,10 +68,72 @@ def test_a_directory_is_not_a_log(tmp_path: Path) -> None:
     assert result.returncode == 2 and result.stderr.startswith("error: ")
 
 
-@pytest.mark.parametrize("mode", [[]])
+@pytest.mark.parametrize("mode", [[], ["--suggest"]])
 def test_an_empty_log_has_nothing_to_say(tmp_path: Path, mode: list[str]) -> None:
     log = tmp_path / "misses.jsonl"
     log.write_text("", encoding="utf-8")
     result = _misses("misses", str(log), *mode)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "no missed questions logged"
+
+
+def test_near_duplicates_fall_into_one_group(engine: Engine) -> None:
+    entries = [{"question": q, "lang": "en"} for q in [*POPULATION, *UNRELATED, *RECOGNITION]]
+    groups = group_misses(entries, engine)
+    by_key = {question_key(q): g for g in groups for q, _ in g.questions}
+    assert len({id(by_key[question_key(q)]) for q in POPULATION}) == 1
+    assert len({id(by_key[question_key(q)]) for q in RECOGNITION}) == 1
+    population = by_key[question_key(POPULATION[0])]
+    assert population.count == len(POPULATION)
+    # Casings and spacings of one question are one variant, as it was most often typed.
+    assert population.question.lower().startswith("what is the population of almaty")
+    assert set(population.variants) == {"whats the population of almaty", "almaty populaton"}
+    for question in UNRELATED:
+        assert by_key[question_key(question)].questions == ((question, 1),)
+    assert [g.count for g in groups] == sorted((g.count for g in groups), reverse=True)
+    assert groups[0] in (population, by_key[question_key(RECOGNITION[0])])
+
+
+def test_languages_are_grouped_apart(engine: Engine) -> None:
+    entries = [
+        {"question": "kazakistan nüfusu ne kadar", "lang": "tr"},
+        {"question": "Kazakistan nufusu ne kadar?", "lang": "tr"},
+        {"question": "kazakistan nüfusu ne kadar", "lang": "en"},
+        {"question": "not json's idea of a language", "lang": 7},
+    ]
+    groups = group_misses(entries, engine)
+    assert sorted((g.lang, g.count) for g in groups) == [("en", 1), ("en", 1), ("tr", 2)]
+
+
+def test_a_paraphrase_is_suggested_its_intent_and_nonsense_a_new_one(engine: Engine) -> None:
+    entries = [
+        {"question": q, "lang": lang}
+        for q, lang in [
+            *((q, "en") for q in RECOGNITION),
+            *((q, "tr") for q in RECOGNITION_TR),
+            ("qwertyuiop asdfgh", "en"),
+        ]
+    ]
+    found = {s.group.question: s for s in suggest(engine, group_misses(entries, engine))}
+    assert found[RECOGNITION[0]].intent == "relations.recognition"
+    assert found[RECOGNITION[0]].kind == "decline"
+    assert found[RECOGNITION_TR[0]].intent == "relations.recognition"
+    assert found["qwertyuiop asdfgh"].intent is None
+
+
+def test_the_suggest_command_lists_groups_with_their_intent(tmp_path: Path, engine: Engine) -> None:
+    questions = [*POPULATION, POPULATION[2], *RECOGNITION, "qwertyuiop asdfgh"]
+    log = _log(tmp_path / "misses.jsonl", engine, questions)
+    result = _misses("misses", "--suggest", str(log))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:2] == ["5", "[en]"] and "population of almaty" in lines[0].lower()
+    assert lines[0].endswith("new intent?")
+    assert lines[1].split(":", 1)[0].strip() == "also"
+    assert "almaty populaton" in lines[1] and "whats the population of almaty" in lines[1]
+    (recognition,) = [line for line in lines if "sovereignty" in line and "->" in line]
+    assert recognition.split()[0] == "4"
+    assert "-> relations.recognition (" in recognition
+    assert sum("->" in line for line in lines) == 3
+    limited = _misses("misses", "--suggest", "--limit", "1", str(log))
+    assert sum("->" in line for line in limited.stdout.splitlines()) == 1
