@@ -26,8 +26,10 @@ from bot.serve.lines import read_lines
 from bot.serve.misses import MISSES_ENV, MissLog
 from bot.tools.misses import (
     MissesError,
+    eval_document,
     format_suggestions,
     group_misses,
+    phrases_document,
     read_misses,
     suggest,
     top_misses,
@@ -195,18 +197,30 @@ def cmd_misses(args: argparse.Namespace) -> int:
     if not path:
         print(f"error: give the log's path or set {MISSES_ENV}", file=sys.stderr)
         return 2
+    if args.output and not args.export:
+        print("error: -o/--output goes with --export", file=sys.stderr)
+        return 2
     try:
-        if args.suggest:
+        if args.suggest or args.export:
             engine = _engine(args)
             groups = group_misses(read_misses(Path(path)), engine)
-            if not groups:
-                print("no missed questions logged")
+            suggestions = suggest(engine, groups[: args.limit])
+            if args.export:
+                write = phrases_document if args.export == "phrases" else eval_document
+                document = write(suggestions, Path(path).name)
+                if args.output:
+                    Path(args.output).write_text(document, encoding="utf-8")
+                else:
+                    sys.stdout.write(document)
                 return 0
-            print(format_suggestions(suggest(engine, groups[: args.limit])))
+            print(format_suggestions(suggestions) or "no missed questions logged")
             return 0
         rows = top_misses(Path(path), args.limit)
     except MissesError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return 2
     if not rows:
         print("no missed questions logged")
@@ -342,11 +356,18 @@ def build_parser() -> argparse.ArgumentParser:
     misses = commands.add_parser("misses", help="the most frequent declined questions")
     misses.add_argument("path", nargs="?", help=f"the log (default: ${MISSES_ENV})")
     misses.add_argument("--limit", type=int, default=20, help="at most this many (groups)")
-    misses.add_argument(
+    learn = misses.add_mutually_exclusive_group()
+    learn.add_argument(
         "--suggest",
         action="store_true",
         help="group near-duplicates, each with the intent it most likely belongs to",
     )
+    learn.add_argument(
+        "--export",
+        choices=["phrases", "eval"],
+        help="the groups as YAML to review: phrases per intent, or evaluation questions",
+    )
+    misses.add_argument("-o", "--output", metavar="FILE", help="write the export here")
     misses.set_defaults(func=cmd_misses)
 
     near = commands.add_parser(

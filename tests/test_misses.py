@@ -8,10 +8,19 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot import Engine
 from bot.serve.misses import MissLog
-from bot.tools.misses import MissesError, group_misses, question_key, read_misses, suggest
+from bot.tools.eval import load_cases
+from bot.tools.misses import (
+    MissesError,
+    group_misses,
+    question_key,
+    read_misses,
+    suggest,
+    yaml_scalar,
+)
 
 #: Questions people might ask that the knowledge base declines, as they typed them.
 RECOGNITION = [  # the first to recognise Kazakhstan, in words no phrase uses
@@ -52,7 +61,7 @@ def _misses(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("mode", [[]])
+@pytest.mark.parametrize("mode", [[], ["--suggest"], ["--export", "phrases"], ["--export", "eval"]])
 def test_a_missing_log_is_an_error_not_an_empty_one(tmp_path: Path, mode: list[str]) -> None:
     result = _misses("misses", str(tmp_path / "nope.jsonl"), *mode)
     assert result.returncode == 2
@@ -137,3 +146,64 @@ def test_the_suggest_command_lists_groups_with_their_intent(tmp_path: Path, engi
     assert sum("->" in line for line in lines) == 3
     limited = _misses("misses", "--suggest", "--limit", "1", str(log))
     assert sum("->" in line for line in limited.stdout.splitlines()) == 1
+
+
+def test_export_phrases_is_yaml_per_intent_and_language(tmp_path: Path, engine: Engine) -> None:
+    questions = [*RECOGNITION, *RECOGNITION_TR, *POPULATION, "qwertyuiop asdfgh"]
+    log = _log(tmp_path / "misses.jsonl", engine, questions)
+    result = _misses("misses", "--export", "phrases", str(log))
+    assert result.returncode == 0, result.stderr
+    document = yaml.safe_load(result.stdout)
+    assert document == {
+        "relations.recognition": {"en": [RECOGNITION[0]], "tr": [RECOGNITION_TR[0]]}
+    }
+    (line,) = [x for x in result.stdout.splitlines() if x.strip().startswith(f"- {RECOGNITION[0]}")]
+    assert "asked 4, score " in line
+    # What has no intent is named for the curator, in comments.
+    assert "a new intent?" in result.stdout and "population of almaty" in result.stdout.lower()
+    assert result.stdout.startswith("# ")
+
+
+def test_export_eval_is_an_evaluation_file(tmp_path: Path, engine: Engine) -> None:
+    log = _log(tmp_path / "misses.jsonl", engine, [*RECOGNITION, *RECOGNITION_TR, *POPULATION])
+    out = tmp_path / "misses-eval.yaml"
+    result = _misses("misses", "--export", "eval", "-o", str(out), str(log))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    text = out.read_text(encoding="utf-8")
+    assert "REVIEW THE LABELS" in text.splitlines()[1]
+    cases = load_cases([out], known={i.id for i in engine.intents}, languages=engine.codes)
+    assert {(c.question, c.expected, c.lang) for c in cases} == {
+        (RECOGNITION[0], "relations.recognition", "en"),
+        (RECOGNITION_TR[0], "relations.recognition", "tr"),
+        (POPULATION[0], "decline", "en"),
+    }
+    evaluated = _misses("eval", "--no-loo", str(out))
+    assert evaluated.returncode == 0, evaluated.stderr
+
+
+@pytest.mark.parametrize(("mode", "empty"), [("phrases", {}), ("eval", [])])
+def test_exporting_an_empty_log_is_still_yaml(tmp_path: Path, mode: str, empty: object) -> None:
+    log = tmp_path / "misses.jsonl"
+    log.write_text("not json\n", encoding="utf-8")
+    result = _misses("misses", "--export", mode, str(log))
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout) == empty
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain words",
+        "what: a colon",
+        "#1 rank?",
+        "yes",
+        "2016",
+        "it's 'quoted'",
+        'say "hi"',
+        "-x",
+        "ü \\ z",
+    ],
+)
+def test_scalars_read_back_as_themselves(text: str) -> None:
+    assert yaml.safe_load(f"- {yaml_scalar(text)}  # a comment") == [text]

@@ -12,26 +12,32 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import yaml
 from rapidfuzz import fuzz, process
 
 from bot.dialogue import Engine
 from bot.lang import fold, tokenize
+from bot.tools.eval import DECLINE
 
 __all__ = [
     "MissGroup",
     "MissesError",
     "Suggestion",
+    "additions",
+    "eval_document",
     "format_suggestions",
     "group_misses",
+    "phrases_document",
     "question_key",
     "read_misses",
     "suggest",
     "top_misses",
+    "yaml_scalar",
 ]
 
 #: Two questions whose words score this much (rapidfuzz, 0-100) ask the same thing.
@@ -253,3 +259,82 @@ def format_suggestions(suggestions: Iterable[Suggestion], variants: int = 3) -> 
         if s.group.variants:
             lines.append(f"{'':>10}also: {' | '.join(s.group.variants[:variants])}")
     return "\n".join(lines)
+
+
+def additions(suggestions: Iterable[Suggestion]) -> dict[str, dict[str, list[Suggestion]]]:
+    """The groups to add as phrases, per intent and language, in the order given.
+
+    A group with no intent (a new one?) has nowhere to go, and one the engine
+    answers now needs no phrase.
+    """
+    found: dict[str, dict[str, list[Suggestion]]] = {}
+    for s in suggestions:
+        if s.intent is not None and s.kind != "answer":
+            found.setdefault(s.intent, {}).setdefault(s.group.lang, []).append(s)
+    return found
+
+
+def yaml_scalar(text: str) -> str:
+    """``text`` as a YAML scalar: plain when it reads back as itself, else double-quoted."""
+    if text and text == text.strip() and "#" not in text:
+        try:
+            if yaml.safe_load(f"- {text}") == [text]:
+                return text
+        except yaml.YAMLError:
+            pass
+    quoted = json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+    try:
+        if yaml.safe_load(quoted) == text:
+            return quoted
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text)
+
+
+def _note(s: Suggestion) -> str:
+    return f"asked {s.group.count}, score {s.score:.1f}"
+
+
+def phrases_document(suggestions: Sequence[Suggestion], source: str) -> str:
+    """``--export phrases``: per intent, per language, the phrases to add, for a curator to review."""
+    lines = [
+        f"# Phrases from the questions declined in {source} (python -m bot misses --export phrases):",
+        "# each group of near-duplicates under the intent it most likely belongs to.",
+        "# Review every phrase: keep it only if that intent's answer answers it. Paste what",
+        "# you keep at the end of the intent's `phrases:` list in intents/, or run the command",
+        "# again with --apply. asked: how often; score: how well the intent matches now (0-100).",
+    ]
+    found = additions(suggestions)
+    for intent, languages in found.items():
+        lines.append(f"{yaml_scalar(intent)}:")
+        for lang, items in languages.items():
+            lines.append(f"  {yaml_scalar(lang)}:")
+            lines.extend(f"    - {yaml_scalar(s.group.question)}  # {_note(s)}" for s in items)
+    if not found:
+        lines.append("{}")
+    unplaced = [s for s in suggestions if s.intent is None]
+    if unplaced:
+        lines.append("# No intent fits these (a new intent?):")
+        lines.extend(f"#   [{s.group.lang}] {s.group.question}  (asked {s.group.count})" for s in unplaced)
+    answered = [s for s in suggestions if s.intent is not None and s.kind == "answer"]
+    if answered:
+        lines.append("# Answered now, nothing to add:")
+        lines.extend(f"#   [{s.group.lang}] {s.group.question}  -> {s.intent}" for s in answered)
+    return "\n".join(lines) + "\n"
+
+
+def eval_document(suggestions: Sequence[Suggestion], source: str) -> str:
+    """``--export eval``: ``{q, intent, lang}`` items for ``python -m bot eval``, labels to review."""
+    lines = [
+        f"# Evaluation questions from the questions declined in {source}",
+        "# (python -m bot misses --export eval). REVIEW THE LABELS: each intent is the engine's",
+        "# guess, or `decline` where no intent fits, not a judgement. Correct them before",
+        "# measuring anything with this file (python -m bot eval FILE).",
+    ]
+    for s in suggestions:
+        lines.append(f"- q: {yaml_scalar(s.group.question)}  # {_note(s)}")
+        lines.append(f"  intent: {yaml_scalar(s.intent or DECLINE)}")
+        lines.append(f"  lang: {yaml_scalar(s.group.lang)}")
+    if not suggestions:
+        lines.append("[]")
+    return "\n".join(lines) + "\n"
