@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from bot import Engine
+from bot.kb import bundled_dir
 from bot.serve.misses import MissLog
 from bot.tools.eval import load_cases
 from bot.tools.misses import (
@@ -21,6 +23,7 @@ from bot.tools.misses import (
     suggest,
     yaml_scalar,
 )
+from bot.tools.phrases import ApplyError, apply_plan, plan_phrases
 
 #: Questions people might ask that the knowledge base declines, as they typed them.
 RECOGNITION = [  # the first to recognise Kazakhstan, in words no phrase uses
@@ -207,3 +210,146 @@ def test_exporting_an_empty_log_is_still_yaml(tmp_path: Path, mode: str, empty: 
 )
 def test_scalars_read_back_as_themselves(text: str) -> None:
     assert yaml.safe_load(f"- {yaml_scalar(text)}  # a comment") == [text]
+
+
+@pytest.fixture
+def bundled_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled knowledge base, to apply phrases to."""
+    return Path(shutil.copytree(bundled_dir(), tmp_path / "intents"))
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_apply_adds_each_phrase_under_its_intent_and_language_and_nothing_else(
+    tmp_path: Path, engine: Engine, bundled_copy: Path
+) -> None:
+    before = _files(bundled_copy)
+    log = _log(tmp_path / "misses.jsonl", engine, [*RECOGNITION, *RECOGNITION_TR, *POPULATION])
+    result = _misses(
+        "--intents", str(bundled_copy), "misses", "--export", "phrases", "--apply", str(log)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: ")  # what `check` says of the edited files
+    added = [line for line in result.stdout.splitlines() if line.startswith("added ")]
+    assert len(added) == 2 and "relations.recognition (en) at relations.yaml:" in added[0]
+    after = _files(bundled_copy)
+    assert {n for n in after if after[n] != before[n]} == {"relations.yaml"}
+    new_lines = after["relations.yaml"].decode().splitlines(keepends=True)
+    numbers = [int(line.split(":")[1]) for line in added]
+    inserted = [new_lines[n - 1] for n in numbers]
+    assert inserted == [f"        - {RECOGNITION[0]}\n", f"        - {RECOGNITION_TR[0]}\n"]
+    # Every other byte, comments and all, is where it was.
+    kept = [line for n, line in enumerate(new_lines, start=1) if n not in numbers]
+    assert "".join(kept).encode() == before["relations.yaml"]
+    learnt = Engine.load(bundled_copy)
+    intent = learnt.intent("relations.recognition")
+    assert intent.phrases["en"][-1] == RECOGNITION[0]
+    assert intent.phrases["tr"][-1] == RECOGNITION_TR[0]
+    for question in [*RECOGNITION, *RECOGNITION_TR]:
+        assert learnt.answer(question).intent == "relations.recognition", question
+    assert not list(bundled_copy.glob(".*")), "a temporary file was left behind"
+
+
+def test_apply_that_fails_the_check_is_rolled_back(
+    tmp_path: Path, engine: Engine, bundled_copy: Path
+) -> None:
+    # The engine knows what these are about, but their intents' answers do not say it:
+    # as phrases they would teach the bot to answer what the document does not.
+    asked = ["which branches do turkish entrepreneurs work in", *RECOGNITION]
+    assert engine.answer(asked[0]).kind == "partial"
+    before = _files(bundled_copy)
+    log = _log(tmp_path / "misses.jsonl", engine, asked)
+    result = _misses(
+        "--intents", str(bundled_copy), "misses", "--export", "phrases", "--apply", str(log)
+    )
+    assert result.returncode == 1
+    assert "asks what its answer does not give" in result.stderr
+    assert "the files are back as they were" in result.stderr
+    assert "added " not in result.stdout
+    assert _files(bundled_copy) == before
+
+
+def test_apply_puts_the_files_back_whenever_the_check_fails(bundled_copy: Path) -> None:
+    before = _files(bundled_copy)
+    plan = plan_phrases(bundled_copy, {"trade.volume": {"en": ["how large is our commerce"]}})
+    seen: list[dict[str, bytes]] = []
+
+    def check() -> bool:
+        seen.append(_files(bundled_copy))
+        return False
+
+    assert apply_plan(plan, check=check) is False
+    assert seen[0] != before  # the check saw the phrase ...
+    assert _files(bundled_copy) == before  # ... and it is gone
+
+
+def test_phrases_already_there_are_skipped(bundled_copy: Path) -> None:
+    wanted = {
+        "trade.volume": {
+            "en": ["TRADE VOLUME 2016?", "Exports", "how large is our commerce"],
+            "tr": ["Ticaret hacmi  2016"],
+        }
+    }
+    plan = plan_phrases(bundled_copy, wanted)
+    assert [(a.intent, a.lang, a.phrase) for a in plan.added] == [
+        ("trade.volume", "en", "how large is our commerce")
+    ]
+    assert [(s.phrase, s.reason) for s in plan.skipped] == [
+        ("TRADE VOLUME 2016?", "a phrase already there"),
+        ("Exports", "a phrase in trade.exports"),
+        ("Ticaret hacmi 2016", "a phrase already there"),
+    ]
+
+
+def test_a_list_is_edited_as_written(tmp_path: Path) -> None:
+    """Windows line ends, a comment after the list, an item over two lines, no final newline."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    original = (
+        "intents:  # the one intent\r\n"
+        "- id: a.b\r\n"
+        "  phrases:\r\n"
+        "    en:\r\n"
+        "    -   first  # spaced\r\n"
+        "    -   a phrase written\r\n"
+        "        over two lines\r\n"
+        "    # - a phrase left out\r\n"
+        "    tr:\r\n"
+        "      - 'birinci'"
+    )
+    (kb / "a.yaml").write_bytes(original.encode())
+    plan = plan_phrases(kb, {"a.b": {"en": ["yes", "second: one"], "tr": ["ikinci"]}})
+    assert apply_plan(plan, check=lambda: True)
+    assert (kb / "a.yaml").read_bytes().decode() == (
+        "intents:  # the one intent\r\n"
+        "- id: a.b\r\n"
+        "  phrases:\r\n"
+        "    en:\r\n"
+        "    -   first  # spaced\r\n"
+        "    -   a phrase written\r\n"
+        "        over two lines\r\n"
+        '    -   "yes"\r\n'
+        '    -   "second: one"\r\n'
+        "    # - a phrase left out\r\n"
+        "    tr:\r\n"
+        "      - 'birinci'\r\n"
+        "      - ikinci\r\n"
+    )
+    assert [(a.lang, a.line) for a in plan.added] == [("en", 8), ("en", 9), ("tr", 13)]
+
+
+def test_a_flow_list_is_left_to_the_curator(kb: Path) -> None:
+    with pytest.raises(ApplyError, match=r"kb\.yaml:\d+: .*trade\.volume.*by hand"):
+        plan_phrases(kb, {"trade.volume": {"en": ["how large is our commerce"]}})
+
+
+@pytest.mark.parametrize("mode", [["--apply"], ["--export", "eval", "--apply"], ["-o", "OUT"]])
+def test_apply_and_output_need_an_export(tmp_path: Path, mode: list[str]) -> None:
+    log = tmp_path / "misses.jsonl"
+    log.write_text("", encoding="utf-8")
+    mode = [str(tmp_path / "x.yaml") if m == "OUT" else m for m in mode]
+    result = _misses("misses", str(log), *mode)
+    assert result.returncode == 2 and result.stderr.startswith("error: ")
+    assert not (tmp_path / "x.yaml").exists()

@@ -292,7 +292,11 @@ def yaml_scalar(text: str) -> str:
 
 
 def _note(s: Suggestion) -> str:
-    return f"asked {s.group.count}, score {s.score:.1f}"
+    now = {
+        "partial": "; answered partially now: its answer may not say what is asked",
+        "clarify": "; the bot asks which question is meant now",
+    }
+    return f"asked {s.group.count}, score {s.score:.1f}{now.get(s.kind, '')}"
 
 
 def phrases_document(suggestions: Sequence[Suggestion], source: str) -> str:
@@ -315,7 +319,9 @@ def phrases_document(suggestions: Sequence[Suggestion], source: str) -> str:
     unplaced = [s for s in suggestions if s.intent is None]
     if unplaced:
         lines.append("# No intent fits these (a new intent?):")
-        lines.extend(f"#   [{s.group.lang}] {s.group.question}  (asked {s.group.count})" for s in unplaced)
+        lines.extend(
+            f"#   [{s.group.lang}] {s.group.question}  (asked {s.group.count})" for s in unplaced
+        )
     answered = [s for s in suggestions if s.intent is not None and s.kind == "answer"]
     if answered:
         lines.append("# Answered now, nothing to add:")
