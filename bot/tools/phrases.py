@@ -87,6 +87,17 @@ class Plan:
     skipped: tuple[Skipped, ...]
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class _Place:
+    """New phrases for one list: they go after line ``after``, each line starting ``prefix``."""
+
+    after: int
+    prefix: str
+    intent: str
+    lang: str
+    phrases: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class _Found:
     """An intent's mapping as read, and the file it is in."""
@@ -103,56 +114,36 @@ def plan_phrases(directory: Path, wanted: Mapping[str, Mapping[str, Sequence[str
     :class:`ApplyError` when an intent or its list for a language cannot be
     found or edited line by line (a flow list such as ``en: [a, b]``).
     """
-    files = sorted(p for p in directory.glob("*.yaml") if p.name != LEXICON_FILE)
-    intents: dict[str, _Found] = {}
-    owners: dict[str, str] = {}  # folded phrase -> the intent that has it
-    for path in files:
-        for raw in _intents_in(path):
-            intent_id = raw.get("id")
-            if not isinstance(intent_id, str):
-                continue
-            intents.setdefault(intent_id, _Found(path, raw))
-            for phrase in _phrases_of(raw):
-                owners.setdefault(question_key(phrase), intent_id)
+    intents, owners = _index(directory)
     texts: dict[Path, list[str]] = {}
-    inserts: dict[Path, list[tuple[int, str, list[tuple[str, str, str]]]]] = {}
+    places: dict[Path, list[_Place]] = {}
     skipped: list[Skipped] = []
     for intent_id, languages in wanted.items():
         found = intents.get(intent_id)
         if found is None:
             raise ApplyError(f"no intent {intent_id!r} in {directory}")
         for lang, phrases in languages.items():
-            new: list[tuple[str, str, str]] = []
+            new: list[str] = []
             for phrase in (" ".join(p.split()) for p in phrases):
                 key = question_key(phrase)
-                if not key:
-                    continue
                 if key in owners:
                     where = "already there" if owners[key] == intent_id else f"in {owners[key]}"
                     skipped.append(Skipped(intent_id, lang, phrase, f"a phrase {where}"))
-                    continue
-                owners[key] = intent_id
-                new.append((intent_id, lang, phrase))
-            if not new:
-                continue
-            lines = texts.setdefault(found.path, _lines(_read(found.path)))
-            after, prefix = _list_end(found, lang, lines)
-            inserts.setdefault(found.path, []).append((after, prefix, new))
+                elif key:
+                    owners[key] = intent_id
+                    new.append(phrase)
+            if new:
+                if found.path not in texts:
+                    texts[found.path] = _lines(_read(found.path))
+                after, prefix = _list_end(found, lang, texts[found.path])
+                places.setdefault(found.path, []).append(
+                    _Place(after, prefix, intent_id, lang, tuple(new))
+                )
     edits: list[FileEdit] = []
     added: list[Added] = []
-    for path, places in inserts.items():
+    for path, in_file in places.items():
         lines = list(texts[path])
-        offset = 0
-        for after, prefix, new in sorted(places):
-            at = after + offset  # the new lines go after line `at` (1-based) of the edited text
-            if not _BREAK.search(lines[at - 1]):  # the file's last line, with no line break
-                lines[at - 1] += _newline(lines)
-            newline = _BREAK.search(lines[at - 1])
-            assert newline is not None
-            for number, (intent_id, lang, phrase) in enumerate(new, start=1):
-                lines.insert(at + number - 1, f"{prefix}{yaml_scalar(phrase)}{newline.group()}")
-                added.append(Added(intent_id, lang, phrase, path.name, at + number))
-            offset += len(new)
+        added += _insert(lines, in_file, path.name)
         edits.append(FileEdit(path, "".join(texts[path]), "".join(lines)))
     return Plan(tuple(edits), tuple(added), tuple(skipped))
 
@@ -176,6 +167,39 @@ def apply_plan(plan: Plan, check: Callable[[], bool]) -> bool:
         raise
     _restore(written)
     return False
+
+
+def _index(directory: Path) -> tuple[dict[str, _Found], dict[str, str]]:
+    """The knowledge base's intents by id, and which intent has each phrase (folded)."""
+    intents: dict[str, _Found] = {}
+    owners: dict[str, str] = {}
+    for path in sorted(p for p in directory.glob("*.yaml") if p.name != LEXICON_FILE):
+        for raw in _intents_in(path):
+            intent_id = raw.get("id")
+            if isinstance(intent_id, str):
+                intents.setdefault(intent_id, _Found(path, raw))
+                for phrase in _phrases_of(raw):
+                    owners.setdefault(question_key(phrase), intent_id)
+    return intents, owners
+
+
+def _insert(lines: list[str], places: list[_Place], name: str) -> list[Added]:
+    """Insert each place's phrases into ``lines``, in file order, each after its list's end."""
+    added: list[Added] = []
+    for place in sorted(places):
+        at = place.after + len(added)  # the lines added above have moved this list down
+        ending = _BREAK.search(lines[at - 1])
+        if ending is None:  # the file's last line, with no line break
+            newline = _newline(lines)
+            lines[at - 1] += newline
+        else:
+            newline = ending.group()
+        lines[at:at] = [f"{place.prefix}{yaml_scalar(p)}{newline}" for p in place.phrases]
+        added += [
+            Added(place.intent, place.lang, p, name, at + n)
+            for n, p in enumerate(place.phrases, start=1)
+        ]
+    return added
 
 
 def _intents_in(path: Path) -> list[YamlMapping]:
