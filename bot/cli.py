@@ -199,6 +199,9 @@ def cmd_misses(args: argparse.Namespace) -> int:
     if not path:
         print(f"error: give the log's path or set {MISSES_ENV}", file=sys.stderr)
         return 2
+    if args.limit < 1:
+        print("error: --limit must be 1 or more", file=sys.stderr)
+        return 2
     if args.output and not args.export:
         print("error: -o/--output goes with --export", file=sys.stderr)
         return 2

@@ -307,36 +307,24 @@ def test_a_list_is_edited_as_written(tmp_path: Path) -> None:
     """Windows line ends, a comment after the list, an item over two lines, no final newline."""
     kb = tmp_path / "kb"
     kb.mkdir()
-    original = (
-        "intents:  # the one intent\r\n"
-        "- id: a.b\r\n"
-        "  phrases:\r\n"
-        "    en:\r\n"
-        "    -   first  # spaced\r\n"
-        "    -   a phrase written\r\n"
-        "        over two lines\r\n"
-        "    # - a phrase left out\r\n"
-        "    tr:\r\n"
-        "      - 'birinci'"
-    )
-    (kb / "a.yaml").write_bytes(original.encode())
+    lines = [
+        "intents:  # the one intent",
+        "- id: a.b",
+        "  phrases:",
+        "    en:",
+        "    -   first  # spaced",
+        "    -   a phrase written",
+        "        over two lines",
+        "    # - a phrase left out",
+        "    tr:",
+        "      - 'birinci'",
+    ]
+    (kb / "a.yaml").write_bytes("\r\n".join(lines).encode())
     plan = plan_phrases(kb, {"a.b": {"en": ["yes", "second: one"], "tr": ["ikinci"]}})
     assert apply_plan(plan, check=lambda: True)
-    assert (kb / "a.yaml").read_bytes().decode() == (
-        "intents:  # the one intent\r\n"
-        "- id: a.b\r\n"
-        "  phrases:\r\n"
-        "    en:\r\n"
-        "    -   first  # spaced\r\n"
-        "    -   a phrase written\r\n"
-        "        over two lines\r\n"
-        '    -   "yes"\r\n'
-        '    -   "second: one"\r\n'
-        "    # - a phrase left out\r\n"
-        "    tr:\r\n"
-        "      - 'birinci'\r\n"
-        "      - ikinci\r\n"
-    )
+    new = ['    -   "yes"', '    -   "second: one"']
+    expected = [*lines[:7], *new, *lines[7:], "      - ikinci"]
+    assert (kb / "a.yaml").read_bytes().decode() == "\r\n".join(expected) + "\r\n"
     assert [(a.lang, a.line) for a in plan.added] == [("en", 8), ("en", 9), ("tr", 13)]
 
 
@@ -345,8 +333,10 @@ def test_a_flow_list_is_left_to_the_curator(kb: Path) -> None:
         plan_phrases(kb, {"trade.volume": {"en": ["how large is our commerce"]}})
 
 
-@pytest.mark.parametrize("mode", [["--apply"], ["--export", "eval", "--apply"], ["-o", "OUT"]])
-def test_apply_and_output_need_an_export(tmp_path: Path, mode: list[str]) -> None:
+@pytest.mark.parametrize(
+    "mode", [["--apply"], ["--export", "eval", "--apply"], ["-o", "OUT"], ["--limit", "0"]]
+)
+def test_options_that_cannot_be_used_are_refused(tmp_path: Path, mode: list[str]) -> None:
     log = tmp_path / "misses.jsonl"
     log.write_text("", encoding="utf-8")
     mode = [str(tmp_path / "x.yaml") if m == "OUT" else m for m in mode]
