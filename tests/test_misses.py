@@ -206,10 +206,12 @@ def test_exporting_an_empty_log_is_still_yaml(tmp_path: Path, mode: str, empty: 
         'say "hi"',
         "-x",
         "ü \\ z",
+        "how much trade " * 20 + "in a long question?",
     ],
 )
 def test_scalars_read_back_as_themselves(text: str) -> None:
-    assert yaml.safe_load(f"- {yaml_scalar(text)}  # a comment") == [text]
+    document = f"x:\n    - {yaml_scalar(text, 4)}  # a comment\n    - next\n"
+    assert yaml.safe_load(document) == {"x": [text, "next"]}
 
 
 @pytest.fixture
@@ -322,10 +324,37 @@ def test_a_list_is_edited_as_written(tmp_path: Path) -> None:
     (kb / "a.yaml").write_bytes("\r\n".join(lines).encode())
     plan = plan_phrases(kb, {"a.b": {"en": ["yes", "second: one"], "tr": ["ikinci"]}})
     assert apply_plan(plan, check=lambda: True)
-    new = ['    -   "yes"', '    -   "second: one"']
+    new = ["    -   'yes'", "    -   'second: one'"]
     expected = [*lines[:7], *new, *lines[7:], "      - ikinci"]
     assert (kb / "a.yaml").read_bytes().decode() == "\r\n".join(expected) + "\r\n"
     assert [(a.lang, a.line) for a in plan.added] == [("en", 8), ("en", 9), ("tr", 13)]
+
+
+def test_a_long_phrase_goes_on_over_lines(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    original = (
+        "intents:\n  - id: a.b\n    phrases:\n      en:\n        - one\n      tr:\n        - bir\n"
+    )
+    (kb / "a.yaml").write_text(original, encoding="utf-8")
+    long = "how much did the two countries trade " * 8 + "in the end?"
+    plan = plan_phrases(kb, {"a.b": {"en": [long], "tr": ["iki"]}})
+    assert apply_plan(plan, check=lambda: True)
+    text = (kb / "a.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["intents"][0]["phrases"] == {
+        "en": ["one", long],
+        "tr": ["bir", "iki"],
+    }
+    lines = text.splitlines(keepends=True)
+    en, tr = plan.added
+    assert (
+        lines[en.line - 1].startswith("        - how much")
+        and lines[tr.line - 1] == "        - iki\n"
+    )
+    # The long phrase's lines run up to the two lines of the `tr` list before its new one.
+    inserted = {*range(en.line, tr.line - 2), tr.line}
+    assert len(inserted) > 2
+    assert "".join(x for n, x in enumerate(lines, start=1) if n not in inserted) == original
 
 
 def test_a_flow_list_is_left_to_the_curator(kb: Path) -> None:

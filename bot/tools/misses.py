@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from bot.dialogue import Engine
+from bot.kb.yaml import write_yaml
 from bot.lang import fold, tokenize
 from bot.tools.eval import DECLINE
 
@@ -274,21 +274,12 @@ def additions(suggestions: Iterable[Suggestion]) -> dict[str, dict[str, list[Sug
     return found
 
 
-def yaml_scalar(text: str) -> str:
-    """``text`` as a YAML scalar: plain when it reads back as itself, else double-quoted."""
-    if text and text == text.strip() and "#" not in text:
-        try:
-            if yaml.safe_load(f"- {text}") == [text]:
-                return text
-        except yaml.YAMLError:
-            pass
-    quoted = json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
-    try:
-        if yaml.safe_load(quoted) == text:
-            return quoted
-    except yaml.YAMLError:
-        pass
-    return json.dumps(text)
+def yaml_scalar(text: str, indent: int = 0) -> str:
+    """``text`` as a YAML scalar, as the safe dumper writes it: plain where that reads back as
+    itself, quoted where not. A long one goes on over more lines, each indented ``indent``
+    spaces (the column of its ``-`` or key) and two more."""
+    first, *rest = write_yaml([text]).splitlines()
+    return "\n".join([first.removeprefix("- "), *(" " * indent + line for line in rest)])
 
 
 def _note(s: Suggestion) -> str:
@@ -312,8 +303,8 @@ def phrases_document(suggestions: Sequence[Suggestion], source: str) -> str:
     for intent, languages in found.items():
         lines.append(f"{yaml_scalar(intent)}:")
         for lang, items in languages.items():
-            lines.append(f"  {yaml_scalar(lang)}:")
-            lines.extend(f"    - {yaml_scalar(s.group.question)}  # {_note(s)}" for s in items)
+            lines.append(f"  {yaml_scalar(lang, 2)}:")
+            lines.extend(f"    - {yaml_scalar(s.group.question, 4)}  # {_note(s)}" for s in items)
     if not found:
         lines.append("{}")
     unplaced = [s for s in suggestions if s.intent is None]
@@ -338,9 +329,9 @@ def eval_document(suggestions: Sequence[Suggestion], source: str) -> str:
         "# measuring anything with this file (python -m bot eval FILE).",
     ]
     for s in suggestions:
-        lines.append(f"- q: {yaml_scalar(s.group.question)}  # {_note(s)}")
-        lines.append(f"  intent: {yaml_scalar(s.intent or DECLINE)}")
-        lines.append(f"  lang: {yaml_scalar(s.group.lang)}")
+        lines.append(f"- q: {yaml_scalar(s.group.question, 2)}  # {_note(s)}")
+        lines.append(f"  intent: {yaml_scalar(s.intent or DECLINE, 2)}")
+        lines.append(f"  lang: {yaml_scalar(s.group.lang, 2)}")
     if not suggestions:
         lines.append("[]")
     return "\n".join(lines) + "\n"

@@ -17,13 +17,9 @@ import contextlib
 import os
 import re
 import tempfile
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from bot.kb.catalog import LEXICON_FILE
 from bot.kb.yaml import Mapping as YamlMapping
@@ -40,8 +36,6 @@ _LINE = re.compile(
 _BREAK = re.compile(r"(?:\r\n|[\r\n\x85\u2028\u2029])$")
 # A block sequence item's start: its indentation and dash ("        - ").
 _ITEM = re.compile(r"^( *- +)\S")
-# An item spread over more lines than this is not a phrase anyone wrote by hand.
-_MAX_ITEM_LINES = 50
 
 
 class ApplyError(Exception):
@@ -186,19 +180,23 @@ def _index(directory: Path) -> tuple[dict[str, _Found], dict[str, str]]:
 def _insert(lines: list[str], places: list[_Place], name: str) -> list[Added]:
     """Insert each place's phrases into ``lines``, in file order, each after its list's end."""
     added: list[Added] = []
+    moved = 0  # lines inserted above the place, which has moved down by as many
     for place in sorted(places):
-        at = place.after + len(added)  # the lines added above have moved this list down
+        at = place.after + moved
         ending = _BREAK.search(lines[at - 1])
         if ending is None:  # the file's last line, with no line break
             newline = _newline(lines)
             lines[at - 1] += newline
         else:
             newline = ending.group()
-        lines[at:at] = [f"{place.prefix}{yaml_scalar(p)}{newline}" for p in place.phrases]
-        added += [
-            Added(place.intent, place.lang, p, name, at + n)
-            for n, p in enumerate(place.phrases, start=1)
-        ]
+        for phrase in place.phrases:
+            # A long phrase goes on over more lines, indented deeper than the dash.
+            first, *rest = yaml_scalar(phrase, place.prefix.index("-")).split("\n")
+            new = [f"{line}{newline}" for line in (place.prefix + first, *rest)]
+            lines[at:at] = new
+            added.append(Added(place.intent, place.lang, phrase, name, at + 1))
+            at += len(new)
+            moved += len(new)
     return added
 
 
@@ -233,19 +231,24 @@ def _list_end(found: _Found, lang: str, lines: list[str]) -> tuple[int, str]:
             f"{name}:{start}: the {lang!r} phrases of {intent_id} are not a list of '- ' lines;"
             " add the phrases by hand"
         )
-    return _item_end(lines, start, items[-1], f"{name}:{start}"), item.group(1)
+    return _item_end(lines, start, item.group(1).index("-")), item.group(1)
 
 
-def _item_end(lines: list[str], start: int, value: Any, where: str) -> int:
-    """The last line of the list item starting on line ``start``: where it reads back whole."""
-    for end in range(start, min(len(lines), start + _MAX_ITEM_LINES) + 1):
-        chunk = textwrap.dedent("".join(lines[start - 1 : end]))
-        try:
-            if yaml.safe_load(chunk) == [value]:
-                return end
-        except yaml.YAMLError:
+def _item_end(lines: list[str], start: int, dash: int) -> int:
+    """The last line of the list item on line ``start``, its ``-`` in column ``dash``.
+
+    The lines after it indented deeper are its own (a long phrase goes on
+    over them, or a comment about it); the first line that is not ends it.
+    """
+    end = start
+    for number in range(start + 1, len(lines) + 1):
+        text = lines[number - 1]
+        if not text.strip():
             continue
-    raise ApplyError(f"{where}: cannot tell where this item ends; add the phrases by hand")
+        if len(text) - len(text.lstrip(" ")) <= dash:
+            break
+        end = number
+    return end
 
 
 def _lines(text: str) -> list[str]:
