@@ -24,7 +24,18 @@ from bot.match import TermRanker, Weights
 from bot.serve import render
 from bot.serve.lines import read_lines
 from bot.serve.misses import MISSES_ENV, MissLog
-from bot.tools.misses import top_misses
+from bot.tools.misses import (
+    MissesError,
+    Suggestion,
+    additions,
+    eval_document,
+    format_suggestions,
+    group_misses,
+    phrases_document,
+    read_misses,
+    suggest,
+    top_misses,
+)
 
 __all__ = ["main"]
 
@@ -239,7 +250,22 @@ def cmd_misses(args: argparse.Namespace) -> int:
     if not path:
         print(f"error: give the log's path or set {MISSES_ENV}", file=sys.stderr)
         return 2
-    rows = top_misses(Path(path), args.limit)
+    if args.limit < 1:
+        print("error: --limit must be 1 or more", file=sys.stderr)
+        return 2
+    if args.output and not args.export:
+        print("error: -o/--output goes with --export", file=sys.stderr)
+        return 2
+    if args.apply and args.export != "phrases":
+        print("error: --apply goes with --export phrases", file=sys.stderr)
+        return 2
+    try:
+        if args.suggest or args.export:
+            return _learn_from_misses(args, Path(path))
+        rows = top_misses(Path(path), args.limit)
+    except MissesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not rows:
         print("no missed questions logged")
         return 0
@@ -247,6 +273,61 @@ def cmd_misses(args: argparse.Namespace) -> int:
         print(
             f"{count:>5}  [{entry.get('lang')}] {question}  (guess: {entry.get('guess')}, {entry.get('score')})"
         )
+    return 0
+
+
+def _learn_from_misses(args: argparse.Namespace, path: Path) -> int:
+    """``misses --suggest``, ``--export phrases|eval`` and ``--export phrases --apply``."""
+    engine = _engine(args)
+    groups = group_misses(read_misses(path), engine)
+    suggestions = suggest(engine, groups[: args.limit])
+    if args.suggest:
+        print(format_suggestions(suggestions) or "no missed questions logged")
+        return 0
+    write = phrases_document if args.export == "phrases" else eval_document
+    document = write(suggestions, path.name)
+    if args.output:
+        try:
+            Path(args.output).write_text(document, encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 2
+    elif not args.apply:
+        sys.stdout.write(document)
+    return _apply_phrases(engine, suggestions) if args.apply else 0
+
+
+def _apply_phrases(engine: Engine, suggestions: list[Suggestion]) -> int:
+    """Add the suggested phrases to the knowledge base's files; undo it unless `check` passes."""
+    from bot.tools.phrases import ApplyError, apply_plan, plan_phrases
+
+    directory = engine.catalog.directory
+    wanted = {
+        intent: {lang: [s.group.question for s in items] for lang, items in languages.items()}
+        for intent, languages in additions(suggestions).items()
+    }
+    try:
+        plan = plan_phrases(directory, wanted)
+        for skip in plan.skipped:
+            print(f"skipped {skip.intent} ({skip.lang}): {skip.phrase}  ({skip.reason})")
+        if not plan.added:
+            print("no phrases to add")
+            return 0
+        # The same validation as `python -m bot check`, reporting its result the same way.
+        check = argparse.Namespace(intents=str(directory), locales=None)
+        kept = apply_plan(plan, check=lambda: cmd_check(check) == 0)
+    except ApplyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not kept:
+        print(
+            "error: the knowledge base does not pass its check with these phrases;"
+            " the files are back as they were",
+            file=sys.stderr,
+        )
+        return 1
+    for added in plan.added:
+        print(f"added {added.intent} ({added.lang}) at {added.file}:{added.line}: {added.phrase}")
     return 0
 
 
@@ -396,7 +477,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     misses = commands.add_parser("misses", help="the most frequent declined questions")
     misses.add_argument("path", nargs="?", help=f"the log (default: ${MISSES_ENV})")
-    misses.add_argument("--limit", type=int, default=20)
+    misses.add_argument("--limit", type=int, default=20, help="at most this many (groups)")
+    learn = misses.add_mutually_exclusive_group()
+    learn.add_argument(
+        "--suggest",
+        action="store_true",
+        help="group near-duplicates, each with the intent it most likely belongs to",
+    )
+    learn.add_argument(
+        "--export",
+        choices=["phrases", "eval"],
+        help="the groups as YAML to review: phrases per intent, or evaluation questions",
+    )
+    misses.add_argument("-o", "--output", metavar="FILE", help="write the export here")
+    misses.add_argument(
+        "--apply",
+        action="store_true",
+        help="with --export phrases: add them to the intent files (then check; undone if it fails)",
+    )
     misses.set_defaults(func=cmd_misses)
 
     near = commands.add_parser(
