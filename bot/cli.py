@@ -314,7 +314,9 @@ def _apply_phrases(engine: Engine, suggestions: list[Suggestion]) -> int:
             print("no phrases to add")
             return 0
         # The same validation as `python -m bot check`, reporting its result the same way.
-        check = argparse.Namespace(intents=str(directory), locales=None)
+        check = argparse.Namespace(
+            intents=str(directory), locales=None, verbose=False, diff=None, report=None, eval=None
+        )
         kept = apply_plan(plan, check=lambda: cmd_check(check) == 0)
     except ApplyError as exc:
         print(f"error: {exc}", file=sys.stderr)
