@@ -106,7 +106,8 @@ class FakeBotApi:
 
     def fail(self, method: str, *faults: str) -> None:
         """Make the next calls of ``method`` fail, one fault each: ``"502"``, ``"429"``,
-        ``"drop"``, ``"403"`` (the user blocked the bot) or ``"migrate:<new chat id>"``."""
+        ``"drop"``, ``"403"`` (the user blocked the bot) or ``"migrate:<new chat id>"``; or
+        ``"slow:<seconds>"``, which succeeds that much later (a slow network)."""
         self._faults.setdefault(method, []).extend(faults)
 
     def push(self, update: dict[str, Any]) -> int:
@@ -271,7 +272,9 @@ class FakeBotApi:
         if request.match_info["token"] != self.token:
             return self._error(call, 401, "Unauthorized")
         faults = self._faults.get(method)
-        if faults:
+        if faults and faults[0].startswith("slow:"):
+            await asyncio.sleep(float(faults.pop(0).split(":", 1)[1]))
+        elif faults:
             fault = faults.pop(0)
             if fault == "drop":
                 call.status = 0

@@ -159,6 +159,35 @@ async def test_the_same_update_posted_to_both_workers_is_answered_once(
             assert len(api.sent(chat)) == 1, f"chat {chat} answered {len(api.sent(chat))} times"
 
 
+async def test_a_copy_arriving_while_the_reply_is_sent_is_not_sent_again(
+    api: FakeBotApi,
+    spawn,
+    engine: Engine,  # type: ignore[no-untyped-def]
+) -> None:
+    # Worker one has committed the turn and is still sending its reply (a slow network)
+    # when Telegram's copy of the update reaches worker two: two must wait for one's
+    # reply to be marked delivered, not send the pending reply itself.
+    one, two = spawn(), spawn()
+    await ready(one, two)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    chat = 470
+    update = api.update(api.message(chat, "What was the trade volume in 2016?"))
+    api.fail("sendMessage", "slow:1.0")
+    async with aiohttp.ClientSession() as http:
+
+        async def post(worker: Worker) -> int:
+            async with http.post(worker.url, json=update, headers=headers) as response:
+                return response.status
+
+        first = asyncio.create_task(post(one))
+        while not api.sent(chat) and not [c for c in api.calls if c.method == "sendMessage"]:
+            await asyncio.sleep(0.01)  # one's reply is on its way
+        second = await post(two)
+        assert await first == 200
+        assert second in (200, 503)
+    assert len(api.sent(chat)) == 1
+
+
 async def test_a_worker_killed_mid_run_loses_nothing_and_answers_nothing_twice(
     api: FakeBotApi,
     spawn,

@@ -74,7 +74,7 @@ from bot.serve import render
 from bot.serve.conversations import Conversations, Turn
 from bot.serve.metrics import Metrics
 from bot.serve.reload import Reloader, content_version
-from bot.serve.stores import ChatBusy, Store, StoreError
+from bot.serve.stores import ChatBusy, Store, StoreError, holding
 from bot.serve.telegram.guard import install_redaction, split_text
 from bot.serve.telegram.settings import Settings
 
@@ -678,7 +678,28 @@ class Adapter:
         )
 
     async def _resend(self, bot: ExtBot[Any], update: Update) -> str:
-        """The reply of a turn committed but never sent (its process died): send it now."""
+        """The reply of a turn committed but never sent (its process died): send it now.
+
+        Under the chat's lock: the worker that committed the turn holds it until its reply
+        is sent and marked delivered, so a copy of the update arriving meanwhile finds
+        nothing pending instead of sending the reply a second time.
+        """
+        chat = update.effective_chat
+        if chat is None:
+            return await self._resend_pending(bot, update)
+        conversations = self.conversations
+        try:
+            async with holding(
+                self.store,
+                chat_key(chat.id),
+                ttl=conversations.lock_ttl,
+                wait=conversations.lock_wait,
+            ):
+                return await self._resend_pending(bot, update)
+        except ChatBusy:
+            return "busy"
+
+    async def _resend_pending(self, bot: ExtBot[Any], update: Update) -> str:
         try:
             pending = await self.store.pending(update_key(update.update_id))
         except StoreError:
