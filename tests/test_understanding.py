@@ -699,3 +699,31 @@ def test_where_does_it_rank_after_an_amount(engine: Engine) -> None:
     session = Session(engine)
     session.ask("How much has Turkey invested in Kazakhstan?")
     assert session.ask("and where does it rank?").intent == "investment.ranking"
+
+
+def test_a_question_inside_a_sentence_and_one_that_points_back() -> None:
+    languages = [get("en"), get("tr")]
+    texts = [
+        c.text
+        for c in clauses(
+            "We need a short line about how important Kazakhstan is for Turkey. "
+            "What does the ministry say about that?",
+            languages,
+        )
+    ]
+    assert "how important Kazakhstan is for Turkey." in texts  # the embedded question
+    assert any(
+        t.endswith("about that?") and "how important" in t for t in texts
+    )  # with its antecedent
+    # A fronted question keeps its own: "when" here only joins a clause.
+    texts = [c.text for c in clauses("what did he sign when he came to Turkey in 2009", languages)]
+    assert "when he came to Turkey in 2009" not in texts
+
+
+def test_a_buried_embedded_question_is_answered(engine: Engine) -> None:
+    message = (
+        "Hi, I work for a small NGO in Almaty. We are preparing a brochure and need a short "
+        "line about how important Kazakhstan is for Turkey as a partner in the region. "
+        "What does the ministry say about that?"
+    )
+    assert engine.answer(message).intent == "relations.partner"

@@ -31,6 +31,11 @@ MIN_WORDS = 6
 #: a message stays bounded whatever arrives.
 MAX_MESSAGE_CHARS = 1200
 MAX_CLAUSES = 16
+#: A question inside a sentence ("...about how important X is") has at least this many words.
+_EMBEDDED_WORDS = 4
+#: A question of at most this many words that points back ("about that?") is read with
+#: the sentence before it.
+_BACK_WORDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +68,28 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     endings = tuple(ending for lang in languages for ending in lang.context_endings)
     found: dict[str, Clause] = {}
     joined = _joined_questions(languages)
-    for sentence in sentences:
+    embedded = _embedded_questions(languages)
+    for n, sentence in enumerate(sentences):
+        if n and _points_back(sentence, asking, languages):
+            # "...how important Kazakhstan is as a partner. What does the ministry say
+            # about that?": the question is asked of the sentence before.
+            joined_pair = f"{sentences[n - 1]} {sentence}"
+            found.setdefault(joined_pair, Clause(joined_pair, True, text.find(sentences[n - 1])))
         parts = [p for p in _CLAUSE.split(sentence) if p and p.strip()]
         if joined is not None:
             parts = [q for p in parts for q in joined.split(p) if q and q.strip()]
         pieces = [*parts, *(f"{a} {b}" for a, b in itertools.pairwise(parts))]
+        if embedded is not None:
+            # "...need a line about *how important Kazakhstan is* as a partner": a question
+            # word inside a sentence opens the question it carries.
+            # (Not in a question of its own: "what did he sign *when* he came" asks "what".)
+            pieces += [
+                part[match.start() :]
+                for part in parts
+                if not embedded.match(part.lstrip())
+                for match in embedded.finditer(part)
+                if match.start() > 0 and len(tokenize(part[match.start() :])) >= _EMBEDDED_WORDS
+            ]
         if len(parts) > 1:
             pieces.append(sentence)
         # A sentence's question mark makes it, and its last clause, a question.
@@ -96,6 +118,16 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     return list(found.values())
 
 
+def _points_back(sentence: str, asking: frozenset[str], languages: Sequence[Language]) -> bool:
+    """Whether a sentence is a short question about what was just said ("what does the
+    ministry say about *that*?", "bu konuda ne biliyorsun?")."""
+    if not sentence.rstrip().endswith("?"):
+        return False
+    words = [t.word for t in tokenize(sentence)]
+    pronouns = frozenset().union(*(lang.pronouns for lang in languages))
+    return len(words) <= _BACK_WORDS and any(w in pronouns for w in words)
+
+
 def _sentences(text: str) -> list[str]:
     """The sentences of ``text``; "2. toplantı" (an ordinal, a lower-case word) ends none,
     and marks with no word ("?! !") belong to the sentence before them."""
@@ -120,6 +152,15 @@ def _joined_questions(languages: Sequence[Language]) -> re.Pattern[str] | None:
     ors = "|".join(sorted(map(re.escape, conjunctions)))
     words = "|".join(sorted(map(re.escape, asking)))
     return re.compile(rf"\s+(?:{ors})\s+(?=(?:{words})\b)", re.IGNORECASE)
+
+
+def _embedded_questions(languages: Sequence[Language]) -> re.Pattern[str] | None:
+    """Question words that open a question inside a sentence, in languages that put them
+    first ("I need to know *how much* Turkey invested")."""
+    words = {w for lang in languages if lang.fronts_questions for w in lang.question_words}
+    if not words:
+        return None
+    return re.compile(rf"(?<![\w'’])(?:{'|'.join(sorted(map(re.escape, words)))})\b", re.IGNORECASE)
 
 
 def _after_lead(text: str, leads: Sequence[str]) -> tuple[str, bool]:
