@@ -88,6 +88,8 @@ class Verifier:
             return "figure"
         if frame.years and not frame.years <= card.years:
             return "year"
+        if _reversed(frame.direction, card.direction):
+            return "other"  # Kazakhstan's rank among investors in Turkey, answered by Turkey's
         if not frame.named <= _named(card):
             return "other"
         if not self._general(frame.concepts) <= _named(card):
@@ -146,6 +148,16 @@ def _named(card: FactCard) -> frozenset[str]:
     """What an intent names: in its answer, and in the ways people ask it."""
     concepts = {t.text for t in card.vocabulary if t.kind == "concept"}
     return card.named | concepts
+
+
+def _reversed(asked: frozenset[tuple[str, str]], stated: frozenset[tuple[str, str]]) -> bool:
+    """Whether the flow asked about runs the other way from the flow an intent states: each
+    of two countries on the other side (one source, one target, both marked)."""
+    roles = dict(asked)
+    if len(asked) != 2 or len(roles) != 2 or set(roles.values()) != {"src", "dst"}:
+        return False  # "Türkiye'nin Kazakistan'dan ithalatı": a genitive marks no flow
+    sides = dict(stated)
+    return all(country in sides and sides[country] != role for country, role in roles.items())
 
 
 def _reason_for(wanted: frozenset[str]) -> Reason:

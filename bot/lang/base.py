@@ -51,6 +51,10 @@ class Language:
     #: Case endings (after an apostrophe, or glued on a name) that mark a side of a relation.
     source_endings: frozenset[str] = frozenset()
     target_endings: frozenset[str] = frozenset()
+    #: Those of the source endings and prepositions that mark an owner, not where a flow
+    #: comes from ("Kazakhstan*'s* energy sector", "Türkiye*'nin* ithalatı", "the role *of*").
+    genitive_endings: frozenset[str] = frozenset()
+    genitive_prepositions: frozenset[str] = frozenset()
     #: Whether case endings are also glued on names without an apostrophe ("kazakistanin").
     glues_case_endings: bool = False
     #: Other endings glued on names (plural, accusative...): "almanyaya" is "Almanya" + "ya".

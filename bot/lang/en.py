@@ -34,6 +34,8 @@ LANGUAGE = English(
     inflections=frozenset({"s"}),
     source_prepositions=frozenset({"from", "of", "by"}),
     target_prepositions=frozenset({"in", "to", "into", "at"}),
+    genitive_endings=frozenset({"s"}),
+    genitive_prepositions=frozenset({"of"}),
     names=frozenset(
         {
             "english",

@@ -35,6 +35,7 @@ LANGUAGE = Turkish(
         "dan den tan ten in nin un nun im inki ninki inkiler ninkiler".split()
     ),
     target_endings=frozenset("da de ta te daki deki taki teki a e ya ye".split()),
+    genitive_endings=frozenset("in nin un nun im inki ninki inkiler ninkiler".split()),
     glues_case_endings=True,
     inflections=frozenset("la le yla yle lar ler li lu i yi u yu".split()),
     names=frozenset(

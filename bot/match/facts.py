@@ -69,6 +69,9 @@ class FactCard:
     #: as terms and stems; a passive with no doer ("*was signed* in 2009") is not one.
     agented: frozenset[Term] = frozenset()
     agented_stems: frozenset[str] = frozenset()
+    #: Which side of its flow each country is on ("turkey" -> "src" for Turkey's exports),
+    #: read from its phrases; empty for an intent about no flow.
+    direction: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,9 @@ class Frame:
     concepts: frozenset[str] = frozenset()
     #: The politeness it names ("thanks", "hello"): a pleasantry answers only its own kind.
     chatter: frozenset[str] = frozenset()
+    #: Which side of a flow each country it names is on ("Kazakhstan's investment in
+    #: Turkey": kazakhstan src, turkey dst), where its grammar says.
+    direction: frozenset[tuple[str, str]] = frozenset()
     #: How many of its words the knowledge base does not know at all ("embassy", "hotels"),
     #: names of other countries and places included.
     unknown: int = 0
@@ -205,6 +211,7 @@ class Facts:
                 stated_stems=frozenset(stems[intent.id]),
                 agented=frozenset(agented[intent.id]),
                 agented_stems=frozenset(agented_stems[intent.id]),
+                direction=self._stated_flow(intent.id),
             )
             for intent in catalog.intents
         }
@@ -243,6 +250,24 @@ class Facts:
         first = {t.text for t in self.cards[a].vocabulary if t.kind == "concept"} - ignore
         second = {t.text for t in self.cards[b].vocabulary if t.kind == "concept"} - ignore
         return len(first & second) / len(first | second) if first | second else 0.0
+
+    def _stated_flow(self, intent_id: str) -> frozenset[tuple[str, str]]:
+        """The side of its flow each country is on, by most of its phrases that mark it with
+        a preposition or a case ending (as :meth:`_flow` reads a question)."""
+        intent = self.catalog.intent(intent_id)
+        votes: dict[tuple[str, str], int] = {}
+        for (phrases, _), (code, analyzer) in zip(
+            self._read[intent_id], self.analyzers.items(), strict=True
+        ):
+            for text, found in zip(intent.phrases[code], phrases, strict=True):
+                for side in self._flow(tokenize(text), analyzer.language, found):
+                    votes[side] = votes.get(side, 0) + 1
+        flow = set()
+        for country in self.lexicon.roles:
+            src, dst = votes.get((country, "src"), 0), votes.get((country, "dst"), 0)
+            if max(src, dst) >= 2 and max(src, dst) >= 2 * min(src, dst):
+                flow.add((country, "src" if src > dst else "dst"))
+        return frozenset(flow)
 
     def _direction(self, intent_id: str) -> dict[str, str]:
         votes: dict[tuple[str, str], int] = {}
@@ -382,11 +407,48 @@ class Facts:
             concepts=frozenset(f.term.text for f in content if f.term.kind == "concept")
             - self.lexicon.roles,
             chatter=frozenset(concepts) & self.lexicon.chatter,
+            direction=self._flow(tokens, language, found),
             unknown=sum(
                 f.term.kind == "foreign" or (f.term.kind == "word" and not self._known(f, analyzer))
                 for f in content
             ),
         )
+
+    def _flow(
+        self, tokens: Sequence[Token], language: Language, found: Sequence[Found]
+    ) -> frozenset[tuple[str, str]]:
+        """The side of a flow each country is on, where a preposition or a case ending says
+        so ("*from* Kazakhstan *into* Turkey", "Kazakistan*'dan* Türkiye*'ye*"), the other
+        country then on the other side; an owner ("Kazakhstan's sector") or a people
+        ("Kazakh") says nothing."""
+        words = [t.word for t in tokens]
+        flow: set[tuple[str, str]] = set()
+        for f in found:
+            if f.role is None or f.term.text not in self.lexicon.roles or f.word not in words:
+                continue
+            at = words.index(f.word)
+            suffix = tokens[at].suffix
+            before = words[at - 1] if at > 0 else ""
+            if suffix in language.genitive_endings or before in language.genitive_prepositions:
+                continue  # an owner: "in *Kazakhstan's* energy sector"
+            if before in language.agent_words:
+                continue  # "bought *by* Turkey": the doer, whichever way the goods go
+            if before in language.source_prepositions:
+                flow.add((f.term.text, "src"))
+            elif before in language.target_prepositions:
+                flow.add((f.term.text, "dst"))
+            elif suffix in language.source_endings:
+                flow.add((f.term.text, "src"))
+            elif suffix in language.target_endings:
+                flow.add((f.term.text, "dst"))
+        present = {f.term.text for f in found if f.term.text in self.lexicon.roles}
+        if len(flow) == 1 and len(present) == 2:
+            # "Where does Kazakhstan rank among investors *in Turkey*?": the other country
+            # is on the other side.
+            ((country, role),) = flow
+            (other,) = present - {country}
+            flow.add((other, "dst" if role == "src" else "src"))
+        return frozenset(flow)
 
     def subject_words(self, text: str, lang: str) -> str:
         """The words of ``text`` that name a person, place, organisation or subject (not one
