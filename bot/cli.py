@@ -98,11 +98,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems = []
     try:
         catalog = load_catalog(directory)
-    except CatalogError as exc:
-        problems += [
-            f"{directory}/{p}" if p.line or p.file != str(directory) else str(p)
-            for p in exc.problems
-        ]
+    except CatalogError as exc:  # each names its file relative to the folder
+        problems += [str(p) for p in exc.problems]
         catalog = None
     locales = Path(args.locales) if args.locales else bundled_locales()
     problems += [str(p) for p in check_locales(locales, catalog.codes if catalog else ("en", "tr"))]

@@ -67,7 +67,11 @@ def test_fixture_loads_and_renders_values(kb: Path) -> None:
             "related: [trade.nowhere]",
             "related id 'trade.nowhere' does not exist",
         ),
-        ("Trade reached {volume}.", "Trade reached {volumen}.", "unknown value 'volumen'"),
+        (
+            "Trade reached {volume}.",
+            "Trade reached {volumen}.",
+            "unknown value {volumen} (did you mean {volume}?)",
+        ),
         ("topic: education", "topic: schools", "unknown topic 'schools'"),
         ("students: {number: 8000}", "students: {number: many}", "value 'students': not a number"),
         ("source: Approximately 8,000", "source: Nearly 9,000", "source quote not found"),
