@@ -35,7 +35,7 @@ def rewrite(path: Path, old: str, new: str) -> None:
 
 def test_valid_edit_is_picked_up(kb: Path) -> None:
     clock = Clock()
-    reloader = Reloader(kb, clock=clock)
+    reloader = Reloader(kb, clock=clock, settle=0)
     assert reloader.engine.answer("hello").text == "Hello!"
     rewrite(kb / "kb.yaml", "en: Hello!", "en: Hello there, friend!")
     assert reloader.engine.answer("hello").text == "Hello!", "not before the interval"
@@ -48,7 +48,7 @@ def test_broken_edit_keeps_the_previous_knowledge_base(
     kb: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = Clock()
-    reloader = Reloader(kb, clock=clock)
+    reloader = Reloader(kb, clock=clock, settle=0)
     rewrite(kb / "kb.yaml", "related: [trade.exports]", "related: [trade.nowhere]")
     clock.now += 2
     with caplog.at_level(logging.ERROR, logger="bot.reload"):
@@ -65,7 +65,7 @@ def test_broken_edit_keeps_the_previous_knowledge_base(
 
 def test_console_carries_the_conversation_over(kb: Path) -> None:
     clock = Clock()
-    reloader = Reloader(kb, clock=clock)
+    reloader = Reloader(kb, clock=clock, settle=0)
     console = Console(reloader)
     console.turn("ticaret hacmi ne kadar")
     rewrite(kb / "kb.yaml", "tr: Ticaret {volume} oldu.", "tr: Ticaret hacmi {volume} oldu.")
