@@ -449,7 +449,9 @@ class _Reader:
                 continue
             text = raw[lang]
             where = raw.line_of(lang)
-            if not isinstance(text, str):
+            if text is None:
+                self.problem(name, where, f"{what}: missing the {lang!r} text")
+            elif not isinstance(text, str):
                 self.problem(name, where, f"{what} ({lang}) must be text, not {_describe(text)}")
             elif not text.strip():
                 self.problem(name, where, f"{what}: missing the {lang!r} text")

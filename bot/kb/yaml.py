@@ -247,7 +247,8 @@ _ADVICE = (
     (
         "document start",
         "",
-        "a line that starts with '%' is a directive: quote text that starts with '%'",
+        "one document per file: a line '---' or '...' ends it, and a line that starts "
+        "with '%' is a directive; remove it, or quote that text",
     ),
     (
         "did not find expected key",
