@@ -376,7 +376,7 @@ def test_a_misspelt_name_gets_a_did_you_mean(kb: Path, old: str, new: str, expec
 def test_the_retired_context_key_is_refused_with_a_hint(kb: Path) -> None:
     edit(kb / "kb.yaml", FIRST, FIRST + "    context:\n      en: [trade]\n")
     assert problems(kb) == [
-        "kb.yaml:14: unknown key 'context' in an intent: nothing reads it: delete it"
+        "kb.yaml:14: unknown key 'context' in an intent: nothing reads it, so delete it"
     ]
 
 

@@ -61,7 +61,7 @@ _INTENT_KEYS = frozenset(
 )
 _REQUIRED = ("id", "topic", "title", "phrases", "answer")
 #: Keys the format once had, and what became of them.
-_RETIRED = {"context": "nothing reads it: delete it"}
+_RETIRED = {"context": "nothing reads it, so delete it"}
 _LEXICON_LISTS = ("roles", "chatter", "subjects", "deixis")
 _LEXICON_KEYS = frozenset(
     {
