@@ -119,7 +119,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     engine = None
     try:
         engine = Engine(load_catalog(directory))
-    except CatalogError as exc:
+    except CatalogError as exc:  # each names its file relative to the folder
         problems += [str(p) for p in exc.problems]
     locales = Path(args.locales) if args.locales else bundled_locales()
     codes = engine.codes if engine is not None else ("en", "tr")

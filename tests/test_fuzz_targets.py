@@ -32,7 +32,18 @@ def test_corpus_replays_cleanly(name: str) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\xff\xfe", b"L", b"K- [", b"L\x00", b"Kintents:\n  - id: \xc3\x28\n", b"/" * 5000],
+    [
+        b"",
+        b"\xff\xfe",
+        b"L",
+        b"K- [",
+        b"L\x00",
+        b"Kintents:\n  - id: \xc3\x28\n",
+        b"/" * 5000,
+        b"M",
+        b"M\xff\xff\xff\xff\xff[",
+        b"M\x03\x00\x00\x07\xff\xc3\x28: [",
+    ],
 )
 def test_edge_inputs(data: bytes) -> None:
     target("answer").test_one_input(data)

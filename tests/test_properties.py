@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import string
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kb_mutations import KEYS, SUFFIXES, SWAPS, KnowledgeBase, Mutation
 
 from bot import CatalogError, Engine, Session
-from bot.kb.catalog import load_catalog
+from bot.kb.catalog import bundled_dir, load_catalog
 from bot.lang.text import fold, tokenize
 
 ENGINE = Engine.load()
@@ -184,6 +186,61 @@ def test_loader_refuses_deep_nesting_and_huge_files(tmp_path: Path) -> None:
         load_catalog(tmp_path)
     messages = " ".join(str(p) for p in caught.value.problems)
     assert "deep.yaml" in messages and "huge.yaml" in messages
+
+
+# -- the loader on type mutations of the real knowledge base ----------------
+
+BUNDLED = KnowledgeBase.read(bundled_dir())
+
+
+def mutations() -> st.SearchStrategy[Mutation]:
+    """One value of one bundled file swapped, one text edited or one key renamed."""
+    name = st.sampled_from(BUNDLED.names)
+    path = st.integers(min_value=0, max_value=1 << 20)
+    return st.one_of(
+        st.builds(Mutation, name, path, st.just("swap"), st.sampled_from(SWAPS)),
+        st.builds(Mutation, name, path, st.just("suffix"), st.sampled_from(SUFFIXES)),
+        st.builds(Mutation, name, path, st.just("key"), st.sampled_from(KEYS)),
+    )
+
+
+@pytest.fixture(scope="module")
+def bundled_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("bundled") / "intents"
+    shutil.copytree(bundled_dir(), directory)
+    return directory
+
+
+@settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutations())
+def test_loader_survives_type_mutations_of_the_real_knowledge_base(
+    bundled_copy: Path, mutation: Mutation
+) -> None:
+    """Loaded, and then an engine that answers; or refused with the loader's own error.
+
+    Its cost is bounded by construction (file and item caps, no formats in
+    answers, bounded numbers), so nothing here measures time or memory.
+    """
+    path = bundled_copy / mutation.file
+    path.write_text(BUNDLED.mutate(mutation), encoding="utf-8")
+    try:
+        catalog = load_catalog(bundled_copy)
+    except CatalogError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert problem.message, problem
+            assert not Path(problem.file).is_absolute(), problem
+        return
+    finally:
+        path.write_text(BUNDLED.texts[mutation.file], encoding="utf-8")
+    assert Engine(catalog).answer("what was the trade volume in 2016?").text
+
+
+def test_every_mutation_kind_is_tried_on_every_file() -> None:
+    for name in BUNDLED.names:
+        assert BUNDLED.paths[name], name
+        for swap in SWAPS:
+            assert swap in BUNDLED.mutate(Mutation(name, 0, "swap", swap))
 
 
 def test_markup_does_not_get_in_the_way(engine: Engine) -> None:

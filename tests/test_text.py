@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bot import CatalogError, Engine
 from bot.lang.text import MAX_MATCH_CHARS, clean_input, fold, tokenize, turkish_lower
 
 
@@ -59,3 +62,31 @@ def test_clean_input_removes_control_characters() -> None:
 
 def test_other_scripts_survive() -> None:
     assert [t.word for t in tokenize("Қазақстан Привет مرحبا")] == ["қазақстан", "привет", "مرحبا"]
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"])
+def test_invisible_characters_vanish_inside_words(invisible: str) -> None:
+    word = f"ti{invisible}caret"
+    assert fold(word) == "ticaret"
+    assert [t.word for t in tokenize(f"{word} hac{invisible}mi")] == ["ticaret", "hacmi"]
+    assert clean_input(f"{word} hacmi") == "ticaret hacmi"
+
+
+def test_a_question_with_invisible_characters_is_answered_like_one_without(engine: Engine) -> None:
+    plain = engine.answer("ticaret hacmi ne kadar")
+    hidden = engine.answer("ti\u200bcaret hac\u00admi ne ka\u2060dar\ufeff")
+    assert hidden.intent == plain.intent == "trade.volume"
+    assert hidden.score == plain.score
+
+
+def test_invisible_characters_in_the_knowledge_base_vanish_too(kb: Path) -> None:
+    path = kb / "kb.yaml"
+    text = path.read_text(encoding="utf-8")
+    hidden = text.replace("[ihracat ne kadar,", "[ih\u200bra\u00adcat ne kadar,")
+    path.write_text(hidden, encoding="utf-8")
+    phrase = Engine.load(kb).intent("trade.exports").phrases["tr"][0]
+    assert [t.word for t in tokenize(phrase)] == ["ihracat", "ne", "kadar"]
+    # ... so a phrase that differs from another only by them is the same phrase.
+    path.write_text(hidden.replace("[ticaret hacmi ne kadar,", "[ihracat ne kadar,"), "utf-8")
+    with pytest.raises(CatalogError, match=r"is also in trade\.volume"):
+        Engine.load(kb)

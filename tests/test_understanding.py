@@ -159,7 +159,7 @@ def test_check_refuses_a_phrase_its_answer_does_not_answer(kb: Path) -> None:
 def test_kinds_must_list_concepts(kb: Path) -> None:
     lexicon = (kb / "lexicon.yaml").read_text(encoding="utf-8")
     (kb / "lexicon.yaml").write_text(lexicon + "kinds:\n  place: [atlantis]\n", encoding="utf-8")
-    with pytest.raises(CatalogError, match="kind 'place' must list concepts"):
+    with pytest.raises(CatalogError, match="kind 'place': 'atlantis' is not a concept"):
         Engine.load(kb)
 
 

@@ -20,7 +20,7 @@ from bot.dialogue.answer import Answer, Choice, TopicGroup
 from bot.dialogue.explain import Candidate, Explanation, frame_fields, verdict_of
 from bot.dialogue.policy import Policy, decide
 from bot.dialogue.verify import REASONS, Reason, Verifier
-from bot.kb import Catalog, Intent, bundled_dir, load_catalog
+from bot.kb import Catalog, Intent, Snapshot, bundled_dir, load_catalog
 from bot.lang import N_, Language, LanguageDetector, Translator, clean_input, tokenize
 from bot.lang.clauses import clauses
 from bot.match import Match, Ranker, TermRanker, Weights
@@ -141,20 +141,21 @@ class Engine:
     @classmethod
     def load(
         cls,
-        path: str | Path | None = None,
+        path: str | Path | Snapshot | None = None,
         *,
         ranker: RankerFactory | None = None,
         languages: Sequence[Language] | None = None,
         **options: Any,
     ) -> Engine:
-        """Load the bundled knowledge base, or the one in directory ``path``.
+        """Load the bundled knowledge base, or the one in directory ``path`` (or its files
+        as read already, a :class:`bot.kb.Snapshot`).
 
         ``ranker`` builds the ranker from the loaded catalogue. Raises
         :class:`bot.CatalogError` listing every mistake in the files.
         """
-        directory = Path(path) if path is not None else bundled_dir()
+        source = path if isinstance(path, Snapshot) else Path(path or bundled_dir())
         given = {language.code: language for language in languages or ()}
-        catalog = load_catalog(directory, given)
+        catalog = load_catalog(source, given)
         built = ranker(catalog) if ranker is not None else None
         return cls(catalog, ranker=built, languages=languages, **options)
 

@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_compact_decimal, format_decimal, get_currency_name
+from babel.numbers import (
+    format_compact_decimal,
+    format_decimal,
+    get_currency_name,
+    list_currencies,
+)
 
 from bot.lang import Language
 
-__all__ = ["VALUE_KINDS", "Value", "parse_value"]
+__all__ = ["MAX_NUMBER", "MAX_ORDINAL", "VALUE_KINDS", "Value", "parse_value"]
+
+#: Numbers and amounts stay below this: Babel writes them out exactly (1e30 it cannot).
+MAX_NUMBER = 10**15
+#: The largest rank ("the 17th largest investor").
+MAX_ORDINAL = 1_000_000
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 #: The keys a value may have, by kind (the first key names the kind).
 VALUE_KINDS: dict[str, frozenset[str]] = {
@@ -81,11 +94,16 @@ def parse_value(raw: object) -> Value:
         raise ValueError(f"unknown keys for a {kind} value: {', '.join(sorted(map(str, extra)))}")
     data = dict(raw)
     if kind == "money":
-        if not isinstance(data.get("currency"), str) or len(data["currency"]) != 3:
-            raise ValueError("a money value needs a three-letter currency such as USD")
+        currency = data.get("currency")
+        if not isinstance(currency, str) or currency not in _currencies():
+            raise ValueError("a money value needs a three-letter currency code such as USD")
         data["money"] = _number(data["money"])
-    elif kind in ("number", "ordinal", "year"):
+    elif kind == "number":
         data[kind] = _number(data[kind])
+    elif kind == "ordinal":
+        data[kind] = _whole(data[kind], "an ordinal", 1, MAX_ORDINAL)
+    elif kind == "year":
+        data[kind] = _whole(data[kind], "a year", 1, 9999)
     elif kind == "month":
         data["month"] = _month(data["month"])
     else:
@@ -97,29 +115,55 @@ def parse_value(raw: object) -> Value:
     return Value(kind, tuple(sorted(data.items())))
 
 
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
 def _number(raw: object) -> float | int:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise ValueError(f"not a number: {raw!r}")
+        raise ValueError(f"not a number: {_short(raw)}")
+    if isinstance(raw, int) and abs(raw) >= MAX_NUMBER:  # float() of a long one overflows
+        raise ValueError(f"too large a number: {_short(raw)} (the limit is 10^15)")
     try:
         number = float(raw)
     except ValueError:
-        raise ValueError(f"not a number: {raw!r}") from None
+        raise ValueError(f"not a number: {_short(raw)}") from None
     if not math.isfinite(number):
-        raise ValueError(f"not a finite number: {raw!r}")
+        raise ValueError(f"not a finite number: {_short(raw)}")
+    if abs(number) >= MAX_NUMBER:
+        raise ValueError(f"too large a number: {_short(raw)} (the limit is 10^15)")
     return int(number) if number.is_integer() else number
 
 
+def _whole(raw: object, what: str, low: int, high: int) -> int:
+    number = _number(raw)
+    if not float(number).is_integer() or not low <= number <= high:
+        raise ValueError(f"{what} must be a whole number from {low} to {high}: {_short(raw)}")
+    return int(number)
+
+
 def _date(raw: object) -> dt.date:
+    if isinstance(raw, dt.datetime):  # a subclass of date, with a time nothing here shows
+        raise ValueError(f"a date has no time of day (YYYY-MM-DD): {_short(raw)}")
     if isinstance(raw, dt.date):
         return raw
-    try:
-        return dt.date.fromisoformat(str(raw))
-    except ValueError:
-        raise ValueError(f"not a date (YYYY-MM-DD): {raw!r}") from None
+    if isinstance(raw, str) and _DATE.match(raw):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise ValueError(f"not a date (YYYY-MM-DD): {_short(raw)}")
 
 
 def _month(raw: object) -> dt.date:
-    try:
-        return dt.date.fromisoformat(f"{raw}-01")
-    except ValueError:
-        raise ValueError(f"not a month (YYYY-MM): {raw!r}") from None
+    if isinstance(raw, str) and _MONTH.match(raw):
+        try:
+            return dt.date.fromisoformat(f"{raw}-01")
+        except ValueError:
+            pass
+    raise ValueError(f"not a month (YYYY-MM): {_short(raw)}")
+
+
+def _short(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."

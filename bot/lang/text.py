@@ -3,7 +3,10 @@
 Everything the matcher compares goes through :func:`fold`: NFKC, apostrophes
 unified, Turkish dotted and dotless I handled *before* lowering (``str.lower``
 turns ``İ`` into ``i`` + U+0307 and ``I`` into ``i``), then diacritics removed,
-so ``KAZAKİSTAN’IN``, ``Kazakistan'ın`` and ``kazakistanin`` meet.
+so ``KAZAKİSTAN’IN``, ``Kazakistan'ın`` and ``kazakistanin`` meet. Invisible
+characters that sit inside words (zero-width spaces and joiners, the word
+joiner, the byte-order mark, the soft hyphen) vanish rather than split them:
+``ti\u200bcaret`` reads as ``ticaret``, in a question and in the knowledge base.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 __all__ = [
+    "INVISIBLE",
     "MAX_INPUT_CHARS",
     "MAX_MATCH_CHARS",
     "Token",
@@ -28,6 +32,9 @@ MAX_INPUT_CHARS = 4096
 #: Longer input is cut before matching, so cost is bounded whatever arrives.
 MAX_MATCH_CHARS = 300
 
+#: Characters that are there but not seen: removed, never read as a space.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
 _APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼʻ´`′ʹ＇‛"})
 _DOTLESS = str.maketrans({"ı": "i", "İ": "i", "I": "i"})
 _EXTRA_FOLD = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "œ": "oe"})
@@ -41,7 +48,7 @@ _WORD = re.compile(r"\d+(?:[.,]\d+)*(?:\.(?=\s+[^\W\d_]))?|[^\W\d_]+(?:'[^\W\d_]
 
 def clean_input(text: str) -> str:
     """Make raw user input safe to handle: bounded length, no control characters, single spaces."""
-    text = _CONTROL.sub(" ", text[:MAX_INPUT_CHARS])
+    text = _CONTROL.sub(" ", text[:MAX_INPUT_CHARS].translate(_INVISIBLE))
     return _SPACE.sub(" ", text).strip()
 
 
@@ -58,7 +65,8 @@ def fold(text: str) -> str:
     """
     if text.isascii():  # the common case, and the same result
         return text.translate(_APOSTROPHES).lower()
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_DOTLESS)
+    text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+    text = text.translate(_APOSTROPHES).translate(_DOTLESS)
     text = unicodedata.normalize("NFD", text.lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", text).translate(_DOTLESS).translate(_EXTRA_FOLD)
@@ -87,7 +95,8 @@ def tokenize(text: str) -> list[Token]:
     """Split folded text into words, cutting apostrophe suffixes off."""
     tokens = []
     # Cut before and after normalising: NFKC can lengthen text ("¼" -> "1⁄4").
-    text = unicodedata.normalize("NFKC", text[:MAX_MATCH_CHARS])[:MAX_MATCH_CHARS]
+    text = unicodedata.normalize("NFKC", text[:MAX_MATCH_CHARS].translate(_INVISIBLE))
+    text = text[:MAX_MATCH_CHARS]
     text = unicodedata.normalize("NFC", text)
     for match in _WORD.finditer(text.translate(_APOSTROPHES)):
         raw = match.group()

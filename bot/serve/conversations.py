@@ -1,6 +1,7 @@
 """Conversations: the turn every front end runs, wired once.
 
-A turn is: take the chat's lock (in this process, then in the store, which
+A turn is: pick up an edited knowledge base when live reload is on (in a
+worker thread, so the event loop never waits for a load), take the chat's lock (in this process, then in the store, which
 other processes share), load its state, restore a :class:`~bot.Session` on
 the engine in service (the newest valid knowledge base, when live reload is
 on), let the front end's request run on it (a question, a button, a
@@ -89,6 +90,18 @@ class Conversations:
         source = self._source
         return source.engine if isinstance(source, Reloader) else source
 
+    async def refresh(self) -> None:
+        """Pick up an edited knowledge base, when live reload is on and a check is due.
+
+        The check and the load run in a worker thread (a load takes a fraction
+        of a second, a large knowledge base seconds): the event loop answers
+        other chats meanwhile, and this turn is answered by what it finds (a
+        check already running in another thread is waited for the same way).
+        """
+        source = self._source
+        if isinstance(source, Reloader) and (source.due or source.checking):
+            await asyncio.to_thread(source.poll)
+
     def session(self, state: Mapping[str, Any] | None) -> Session:
         """A session on the engine in service, restored from ``state``."""
         return Session(self.engine, state, clock=self.clock, misses=self.misses)
@@ -125,6 +138,7 @@ class Conversations:
         duplicate). Raises :class:`~bot.serve.stores.ChatBusy` when another process holds
         the chat for longer than ``lock_wait``.
         """
+        await self.refresh()
         async with self.lock(chat):
             if (
                 update is not None

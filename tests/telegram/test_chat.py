@@ -348,7 +348,8 @@ async def test_edited_knowledge_base_is_served_without_a_restart(
     intents = tmp_path / "intents"
     shutil.copytree(bundled_dir(), intents)
     clock = [0.0]
-    reloader = Reloader(intents, clock=lambda: clock[0])
+    # settle=0: the test's writes are whole, so one check reads them twice at once.
+    reloader = Reloader(intents, clock=lambda: clock[0], settle=0)
     bot = await start_running(settings_for(api, tmp_path / "data"), reloader.current, reloader)
     try:
         api.message(31, "hello")
