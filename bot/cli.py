@@ -128,7 +128,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems += [str(p) for p in findings.problems]
     for problem in problems:
         print(problem, file=sys.stderr)
-    if args.verbose:
+    if not args.quiet:
         for notice in findings.notices:
             print(f"notice: {notice}", file=sys.stderr)
     if engine is not None and (args.diff or args.report):
@@ -140,8 +140,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     notices = len(findings.notices)
     note = (
-        f"; {notices} notice(s) (check --verbose lists them)"
-        if notices and not args.verbose
+        f"; {notices} notice(s): phrases that read more like another intent's question"
+        if notices
         else ""
     )
     print(f"ok: {len(engine.intents) if engine else 0} intents in {_shown(directory)}{note}")
@@ -259,6 +259,9 @@ def cmd_misses(args: argparse.Namespace) -> int:
     if args.apply and args.export != "phrases":
         print("error: --apply goes with --export phrases", file=sys.stderr)
         return 2
+    if args.only and not args.apply:
+        print("error: --only goes with --apply", file=sys.stderr)
+        return 2
     try:
         if args.suggest or args.export:
             return _learn_from_misses(args, Path(path))
@@ -294,18 +297,40 @@ def _learn_from_misses(args: argparse.Namespace, path: Path) -> int:
             return 2
     elif not args.apply:
         sys.stdout.write(document)
-    return _apply_phrases(engine, suggestions) if args.apply else 0
+    return _apply_phrases(engine, suggestions, args.only) if args.apply else 0
 
 
-def _apply_phrases(engine: Engine, suggestions: list[Suggestion]) -> int:
-    """Add the suggested phrases to the knowledge base's files; undo it unless `check` passes."""
+def _apply_phrases(engine: Engine, suggestions: list[Suggestion], only: list[str] | None) -> int:
+    """Add the suggested phrases to the knowledge base's files; undo it unless `check` passes
+    and no question of the development set is answered worse than before."""
+    from bot.tools.diff import compare, snapshot
+    from bot.tools.eval import load_cases
     from bot.tools.phrases import ApplyError, apply_plan, plan_phrases
 
     directory = engine.catalog.directory
     wanted = {
         intent: {lang: [s.group.question for s in items] for lang, items in languages.items()}
         for intent, languages in additions(suggestions).items()
+        if not only or intent in only
     }
+    known = {i.id for i in engine.intents}
+    cases = load_cases(_default_eval_files(), known=known, languages=engine.codes)
+    before = snapshot(engine, cases)
+    broken: list[str] = []
+
+    def passes() -> bool:
+        # The same validation as `python -m bot check`, reporting its result the same way...
+        if cmd_check(check) != 0:
+            return False
+        # ...and the development set answered no worse (a phrase can pass its own check
+        # and still take another intent's questions).
+        after = snapshot(Engine(load_catalog(directory)), cases)
+        broken.extend(
+            f"[{lang}] {q!r}: {was} -> {now}"
+            for q, lang, _, was, now in compare(before, after).broken
+        )
+        return not broken
+
     try:
         plan = plan_phrases(directory, wanted)
         for skip in plan.skipped:
@@ -315,16 +340,21 @@ def _apply_phrases(engine: Engine, suggestions: list[Suggestion]) -> int:
             return 0
         # The same validation as `python -m bot check`, reporting its result the same way.
         check = argparse.Namespace(
-            intents=str(directory), locales=None, verbose=False, diff=None, report=None, eval=None
+            intents=str(directory), locales=None, quiet=True, diff=None, report=None, eval=None
         )
-        kept = apply_plan(plan, check=lambda: cmd_check(check) == 0)
+        kept = apply_plan(plan, check=passes)
     except ApplyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not kept:
+        reason = (
+            "they change answers of the development set:\n  " + "\n  ".join(broken)
+            if broken
+            else "the knowledge base does not pass its check with them"
+        )
         print(
-            "error: the knowledge base does not pass its check with these phrases;"
-            " the files are back as they were",
+            f"error: the phrases were not added, {reason}\n"
+            "the files are back as they were; --only INTENT applies one intent's phrases",
             file=sys.stderr,
         )
         return 1
@@ -446,9 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="labelled questions for --diff/--report (default: the development set)",
     )
-    check.add_argument(
-        "-v", "--verbose", action="store_true", help="list notices as well as problems"
-    )
+    check.add_argument("-q", "--quiet", action="store_true", help="problems only, no notices")
     check.set_defaults(func=cmd_check)
 
     evaluate = commands.add_parser("eval", help="measure accuracy on labelled questions")
@@ -492,6 +520,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the groups as YAML to review: phrases per intent, or evaluation questions",
     )
     misses.add_argument("-o", "--output", metavar="FILE", help="write the export here")
+    misses.add_argument(
+        "--only",
+        metavar="INTENT",
+        action="append",
+        help="with --apply: only the phrases suggested for this intent (repeat for more)",
+    )
     misses.add_argument(
         "--apply",
         action="store_true",

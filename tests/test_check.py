@@ -137,3 +137,17 @@ def test_check_diff_with_an_unknown_revision_is_a_clear_error(intents: Path) -> 
     result = bot("--intents", str(intents), "check", "--diff", "no-such-ref")
     assert result.returncode == 2
     assert "--diff no-such-ref" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_invalid_yaml_in_one_file_is_one_problem_not_a_cascade(intents: Path) -> None:
+    path = intents / "economy.yaml"
+    text = path.read_text(encoding="utf-8")
+    # An unquoted answer with ': ' in it: the file is not valid YAML.
+    broken = text.replace('en: "In {trade_year}, bilateral', "en: In {trade_year}: bilateral", 1)
+    assert broken != text
+    path.write_text(broken, encoding="utf-8")
+    result = bot("--intents", str(intents), "check")
+    problems = [line for line in result.stderr.splitlines() if not line.startswith("notice")]
+    assert result.returncode == 1
+    assert problems[0].startswith("economy.yaml:") and "quote text that contains" in problems[0]
+    assert not any("does not exist" in line for line in problems), problems

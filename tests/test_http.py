@@ -159,15 +159,20 @@ def test_a_message_needs_text_or_a_choice(base: str) -> None:
 
 
 def test_a_flooding_conversation_gets_429_with_retry_after(base: str) -> None:
+    # The server gives a conversation a burst of 5 and 2 more a second: however slow this
+    # machine is, 40 requests in a row cannot all pass, and the first 5 always do.
     conversation = post(base, "/v1/conversations").json()["id"]
     statuses = []
-    for _ in range(8):
+    started = time.monotonic()
+    for _ in range(40):
         response = post(base, f"/v1/conversations/{conversation}/messages", {"text": "hello"})
         statuses.append(response.status_code)
         if response.status_code == 429:
             assert int(response.headers["retry-after"]) >= 1
             documented("/v1/conversations/{id}/messages", "post", 429, response.json())
-    assert statuses[:5] == [200] * 5 and statuses[5:] == [429] * 3
+    elapsed = time.monotonic() - started
+    assert statuses[:5] == [200] * 5 and set(statuses) == {200, 429}
+    assert statuses.count(200) <= 5 + 2 * elapsed + 1
     other = post(base, "/v1/conversations").json()["id"]  # other conversations go on
     assert post(base, f"/v1/conversations/{other}/messages", {"text": "hello"}).status_code == 200
 

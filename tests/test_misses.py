@@ -188,7 +188,7 @@ def test_export_eval_is_an_evaluation_file(tmp_path: Path, engine: Engine) -> No
 @pytest.mark.parametrize(("mode", "empty"), [("phrases", {}), ("eval", [])])
 def test_exporting_an_empty_log_is_still_yaml(tmp_path: Path, mode: str, empty: object) -> None:
     log = tmp_path / "misses.jsonl"
-    log.write_text("not json\n", encoding="utf-8")
+    log.write_text("", encoding="utf-8")  # no entry yet
     result = _misses("misses", "--export", mode, str(log))
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load(result.stdout) == empty
@@ -254,22 +254,21 @@ def test_apply_adds_each_phrase_under_its_intent_and_language_and_nothing_else(
     assert not list(bundled_copy.glob(".*")), "a temporary file was left behind"
 
 
-def test_apply_that_fails_the_check_is_rolled_back(
+def test_a_question_its_intent_cannot_answer_is_never_applied(
     tmp_path: Path, engine: Engine, bundled_copy: Path
 ) -> None:
-    # The engine knows what these are about, but their intents' answers do not say it:
-    # as phrases they would teach the bot to answer what the document does not.
-    asked = ["which branches do turkish entrepreneurs work in", *RECOGNITION]
+    # The engine knows what these are about, but the intents' answers do not say it: as
+    # phrases they would teach the bot to answer what the document does not.
+    asked = ["which branches do turkish entrepreneurs work in", "Kazakistan'ın nüfusu ne kadar?"]
     assert engine.answer(asked[0]).kind == "partial"
     before = _files(bundled_copy)
     log = _log(tmp_path / "misses.jsonl", engine, asked)
+    suggested = _misses("misses", "--suggest", str(log)).stdout
+    assert suggested.count("new intent? (not ") == 2, suggested
     result = _misses(
         "--intents", str(bundled_copy), "misses", "--export", "phrases", "--apply", str(log)
     )
-    assert result.returncode == 1
-    assert "asks what its answer does not give" in result.stderr
-    assert "the files are back as they were" in result.stderr
-    assert "added " not in result.stdout
+    assert result.returncode == 0 and "no phrases to add" in result.stdout
     assert _files(bundled_copy) == before
 
 
@@ -372,3 +371,30 @@ def test_options_that_cannot_be_used_are_refused(tmp_path: Path, mode: list[str]
     result = _misses("misses", str(log), *mode)
     assert result.returncode == 2 and result.stderr.startswith("error: ")
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_apply_only_one_intents_phrases(tmp_path: Path, engine: Engine, bundled_copy: Path) -> None:
+    log = _log(tmp_path / "misses.jsonl", engine, RECOGNITION)
+    before = _files(bundled_copy)
+    other = _misses(
+        "--intents", str(bundled_copy), "misses", "--export", "phrases", "--apply",
+        "--only", "trade.volume", str(log),
+    )  # fmt: skip
+    assert other.returncode == 0 and "no phrases to add" in other.stdout
+    assert _files(bundled_copy) == before
+    result = _misses(
+        "--intents", str(bundled_copy), "misses", "--export", "phrases", "--apply",
+        "--only", "relations.recognition", str(log),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    added = [line for line in result.stdout.splitlines() if line.startswith("added ")]
+    assert added and all("relations.recognition" in line for line in added)
+    assert "--only goes with --apply" in _misses("misses", "--only", "x", str(log)).stderr
+
+
+def test_a_file_of_no_entries_is_not_a_log(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text('garbage\n{"x": 1}\n', encoding="utf-8")
+    for extra in ([], ["--suggest"]):
+        result = _misses("misses", *extra, str(path))
+        assert result.returncode == 2 and "is not a misses log" in result.stderr

@@ -211,7 +211,7 @@ def bundled_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 def test_loader_survives_type_mutations_of_the_real_knowledge_base(
     bundled_copy: Path, mutation: Mutation

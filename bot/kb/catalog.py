@@ -249,6 +249,8 @@ class _Reader:
         self.languages: dict[str, Language] = {}
         self.files: list[tuple[Mapping, str]] = []
         self.problems: list[Problem] = []
+        #: Files left out as invalid YAML (their intents are missing from the rest).
+        self.unparsed: set[str] = set()
         self.values: dict[str, tuple[Value, _At]] = {}
         self.topics: dict[str, tuple[dict[str, str], _At]] = {}
         self.raw_intents: list[tuple[Mapping, str]] = []
@@ -324,6 +326,7 @@ class _Reader:
             return parse_yaml(decode(data))
         except YamlError as exc:
             self.problem(name, exc.line, exc.message)
+            self.unparsed.add(name)
             return None
 
     def read_file(self, name: str) -> None:
@@ -529,7 +532,9 @@ class _Reader:
             if intent is not None:
                 intents.append(intent)
         for name, line, intent_id, kind, target in references:
-            if target not in seen:
+            if target not in seen and not self.unparsed:
+                # (With a file left out as invalid YAML, its intents are missing too: fix that
+                # first, rather than read a "does not exist" for each reference to them.)
                 hint = self.suggest(target, seen)
                 if kind == "related":
                     message = f"{intent_id}: related id {target!r} does not exist{hint}"

@@ -20,6 +20,7 @@ from bot.kb import Problem
 from bot.kb.yaml import Mapping, Sequence, YamlError, read_yaml
 from bot.lang import tokenize
 from bot.lang.messages import DOMAIN
+from bot.match.facts import FactCard, Frame
 
 __all__ = ["Findings", "check_engine", "check_locales", "check_self_match"]
 
@@ -147,11 +148,41 @@ def _self_match(engine: Engine, intent_id: str, phrase: str, lang: str) -> str:
         return f"lands in a clarification with {others}"
     frame = engine.frame(phrase, lang)
     reason = engine.verifier.check(frame, intent_id) if engine.verifier and frame else None
-    if reason is not None:
-        return f"asks what its answer does not give ({reason}): reword it or drop it"
+    if reason is not None and frame is not None and engine.verifier is not None:
+        card = engine.verifier.facts.card(intent_id)
+        return f"{_mismatch(reason, frame, card)}: reword it or drop it"
     if answer.intent != intent_id:
         return f"is answered by {answer.intent or answer.kind}"
     return ""
+
+
+def _mismatch(reason: str, frame: Frame, card: FactCard) -> str:
+    """What a phrase asks that its intent's answer does not give, in a curator's words."""
+    if frame.counted is not None and not {frame.counted} & card.counted:
+        counts = ", ".join(sorted(t.text for t in card.counted)) or "nothing"
+        counted = frame.counted.text
+        hint = (
+            f" (if every {counted} is one of those, list {counted!r} under that kind in the "
+            "lexicon's `kinds`)"
+            if frame.counted.kind == "concept"
+            else ""
+        )
+        return f"asks for a count of {counted!r}; its answer counts: {counts}{hint}"
+    if frame.years and not frame.years <= card.years:
+        years = ", ".join(sorted(card.years)) or "none"
+        return f"asks about {', '.join(sorted(frame.years))}; its answer's years: {years}"
+    wanted = ", ".join(sorted(frame.wants))
+    if reason in ("time", "figure", "place", "person") and wanted:
+        kinds = ", ".join(sorted(card.kinds)) or "none"
+        return f"asks for a {wanted.replace(', ', ' or ')}; its answer gives: {kinds}"
+    missing = sorted(frame.named - card.named - _concepts(card))
+    if missing:
+        return f"names {', '.join(missing)}, which its answer never mentions"
+    return f"asks what its answer does not give ({reason})"
+
+
+def _concepts(card: FactCard) -> set[str]:
+    return {t.text for t in card.vocabulary if t.kind == "concept"}
 
 
 def check_duplicates(engine: Engine, lines: PhraseLines | None = None) -> list[Problem]:

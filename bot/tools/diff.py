@@ -28,7 +28,9 @@ from bot.tools.eval import Case, evaluate
 __all__ = ["Change", "DiffError", "Snapshot", "compare", "snapshot", "snapshot_at"]
 
 _REPORT_VERSION = 1
-_LINE = re.compile(r":\d+:")
+#: Where a finding is and the scores it quotes: a line added above it, or a score moved by a
+#: point, is not a change.
+_PLACE_AND_SCORES = re.compile(r":\d+:|\(\d+\)")
 
 
 class DiffError(Exception):
@@ -95,9 +97,15 @@ class Change:
     new_notices: list[str] = field(default_factory=list)
     gone_notices: list[str] = field(default_factory=list)
     compared: int = 0
+    #: Questions only the new version could answer (about intents added since).
+    new_only: int = 0
 
     def format(self) -> str:
         lines = [f"compared on {self.compared} labelled questions"]
+        if self.new_only:
+            lines[0] += (
+                f" ({self.new_only} more ask about intents added since: `make eval` counts them)"
+            )
         for title, rows in (("newly wrong", self.broken), ("newly right", self.fixed)):
             lines.append(f"{title}: {len(rows)}")
             lines += [
@@ -161,9 +169,8 @@ def _snapshot_of(directory: Path, ref: str, cases: Sequence[Case]) -> Snapshot:
 
 
 def _unplaced(findings: frozenset[str]) -> dict[str, str]:
-    """Findings keyed without their line numbers: a line added above one moves it, and
-    that is not a change."""
-    return {_LINE.sub(":", finding, count=1): finding for finding in findings}
+    """Findings keyed without their line numbers and scores."""
+    return {_PLACE_AND_SCORES.sub("", finding): finding for finding in findings}
 
 
 def _added(before: frozenset[str], after: frozenset[str]) -> list[str]:
@@ -193,6 +200,7 @@ def compare(before: Snapshot, after: Snapshot) -> Change:
         new_notices=_added(before.notices, after.notices),
         gone_notices=_added(after.notices, before.notices),
         compared=len(shared),
+        new_only=len(after.answers.keys() - before.answers.keys()),
     )
 
 

@@ -70,17 +70,28 @@ def read_misses(path: Path) -> Iterator[dict[str, object]]:
 
 
 def _entries(handle: TextIO, path: Path) -> Iterator[dict[str, object]]:
+    good = bad = 0
     with handle:
         try:
             for line in handle:
+                if not line.strip():
+                    continue
                 try:
                     entry = json.loads(line)
                 except ValueError:
-                    continue
+                    entry = None
                 if isinstance(entry, dict) and isinstance(entry.get("question"), str):
+                    good += 1
                     yield entry
+                else:
+                    bad += 1
         except OSError as exc:
             raise MissesError(f"cannot read the misses log {path}: {exc.strerror}") from None
+    if bad and not good:
+        raise MissesError(
+            f"{path} is not a misses log: none of its {bad} line(s) is an entry the bot wrote "
+            "(one JSON object with a question per line)"
+        )
 
 
 def top_misses(path: Path, limit: int = 20) -> list[tuple[str, int, dict[str, object]]]:
@@ -219,6 +230,9 @@ class Suggestion:
     best: str | None
     score: float
     kind: str
+    #: Why the intent's answer does not answer the question ("" when it does): such a
+    #: group is no phrase for it (perhaps a new intent, perhaps nothing to add).
+    refused: str = ""
 
 
 def suggest(
@@ -242,8 +256,24 @@ def suggest(
         else:
             best, score = None, 0.0
         intent = best if score >= floor else None
-        suggestions.append(Suggestion(group, intent, best, score, answer.kind))
+        refused = _refused(engine, group, intent) if intent is not None else ""
+        suggestions.append(Suggestion(group, intent, best, score, answer.kind, refused))
     return suggestions
+
+
+def _refused(engine: Engine, group: MissGroup, intent: str) -> str:
+    """Why ``intent``'s answer does not answer the group's question, as the verifier reads it
+    with the knowledge base as it is ("" when it does): "Kazakistan'ın nüfusu ne kadar?"
+    shares words with the trade intents, but no answer of theirs gives a population."""
+    frame = engine.frame(group.question, group.lang)
+    if frame is None or engine.verifier is None:
+        return ""
+    reason = engine.verifier.check(frame, intent)
+    if reason is None:
+        return ""
+    if not frame.focus_known and frame.focus is not None:
+        return f"asks about {frame.focus.text!r}, which the knowledge base never mentions"
+    return f"its answer does not give what is asked ({reason})"
 
 
 def format_suggestions(suggestions: Iterable[Suggestion], variants: int = 3) -> str:
@@ -252,6 +282,8 @@ def format_suggestions(suggestions: Iterable[Suggestion], variants: int = 3) -> 
     for s in suggestions:
         if s.intent is None:
             target = "new intent?" + (f" (best: {s.best}, {s.score:.1f})" if s.best else "")
+        elif s.refused:
+            target = f"new intent? (not {s.intent}: {s.refused})"
         else:
             now = {"answer": ", answered now", "partial": ", answered partially now"}
             target = f"{s.intent} ({s.score:.1f}{now.get(s.kind, '')})"
@@ -264,12 +296,13 @@ def format_suggestions(suggestions: Iterable[Suggestion], variants: int = 3) -> 
 def additions(suggestions: Iterable[Suggestion]) -> dict[str, dict[str, list[Suggestion]]]:
     """The groups to add as phrases, per intent and language, in the order given.
 
-    A group with no intent (a new one?) has nowhere to go, and one the engine
-    answers now needs no phrase.
+    A group with no intent (a new one?) has nowhere to go, one the engine
+    answers now needs no phrase, and one whose intent's answer does not answer
+    it would teach that intent a question it cannot answer.
     """
     found: dict[str, dict[str, list[Suggestion]]] = {}
     for s in suggestions:
-        if s.intent is not None and s.kind != "answer":
+        if s.intent is not None and s.kind != "answer" and not s.refused:
             found.setdefault(s.intent, {}).setdefault(s.group.lang, []).append(s)
     return found
 
@@ -313,6 +346,14 @@ def phrases_document(suggestions: Sequence[Suggestion], source: str) -> str:
         lines.extend(
             f"#   [{s.group.lang}] {s.group.question}  (asked {s.group.count})" for s in unplaced
         )
+    refused = [s for s in suggestions if s.intent is not None and s.refused]
+    if refused:
+        lines.append("# Near an intent whose answer does not answer them (a new intent, a new")
+        lines.append("# synonym in the lexicon, or nothing the document says?):")
+        lines.extend(
+            f"#   [{s.group.lang}] {s.group.question}  -> not {s.intent}: {s.refused}"
+            for s in refused
+        )
     answered = [s for s in suggestions if s.intent is not None and s.kind == "answer"]
     if answered:
         lines.append("# Answered now, nothing to add:")
@@ -330,7 +371,8 @@ def eval_document(suggestions: Sequence[Suggestion], source: str) -> str:
     ]
     for s in suggestions:
         lines.append(f"- q: {yaml_scalar(s.group.question, 2)}  # {_note(s)}")
-        lines.append(f"  intent: {yaml_scalar(s.intent or DECLINE, 2)}")
+        label = DECLINE if s.refused or s.intent is None else s.intent
+        lines.append(f"  intent: {yaml_scalar(label, 2)}")
         lines.append(f"  lang: {yaml_scalar(s.group.lang, 2)}")
     if not suggestions:
         lines.append("[]")
