@@ -34,7 +34,6 @@ class Phrase:
     terms: frozenset[int]
     weight: float
     text: str
-    subjects: frozenset[int]  # the institutions it is about
     is_answer: bool  # the answer itself is indexed too: "what happened on 11-12 October 2012?"
 
 
@@ -90,7 +89,8 @@ class Index:
         self.chatter = frozenset(Term("concept", c) for c in lexicon.chatter)
         self.entities = frozenset(Term("concept", c) for c in lexicon.roles)
         self.subjects = frozenset(Term("concept", c) for c in lexicon.subjects)
-        subject_ids = frozenset(self.ids[t] for t in self.subjects if t in self.ids)
+        #: The institutions a phrase can be about (few; most phrases name none).
+        self.subject_ids = frozenset(self.ids[t] for t in self.subjects if t in self.ids)
         self.smalltalk = {n for n, intent in enumerate(catalog.intents) if intent.is_smalltalk}
         for number, found, _, is_answer in raw:
             if is_answer and puts_in_a_country(found, self.entities):
@@ -107,11 +107,13 @@ class Index:
                 continue
             position = len(self.phrases)
             weight = sum(self.idf[t] for t in frozenset(_with_roles(found)))
-            self.phrases.append(
-                Phrase(number, termset, weight, text, termset & subject_ids, is_answer)
-            )
+            self.phrases.append(Phrase(number, termset, weight, text, is_answer))
             for term_id in termset:
                 self.postings[term_id].append(position)
+        # Each term's phrases, lightest first: when a common term's list is cut
+        # at the candidate cap, the phrases it explains most of are kept.
+        for postings in self.postings:
+            postings.sort(key=lambda position: (self.phrases[position].weight, position))
 
     def query_terms(
         self, tokens: Sequence[Token], context: Sequence[Token] = ()
@@ -186,15 +188,25 @@ class Index:
         named = {t.base for t in known}
         if len(named) == 1 and named <= self.entities:
             return {}  # "Kazakhstan's?" names a country and asks nothing about it
-        # Candidates: the phrases of the rarest terms first, so a huge knowledge
-        # base still scores few phrases.
+        # Candidates: the phrases of the rarest terms first, at most
+        # max_candidates of them, so a huge knowledge base still scores few
+        # phrases; a term too common to add whole adds its lightest phrases.
         known.sort(key=lambda t: len(self.postings[self.ids[t]]))
-        candidates: set[int] = set()
+        candidates: dict[int, None] = {}
+        cap = w.max_candidates + (exclude >= 0)  # the phrase left out takes no place
         for term in known:
-            if len(candidates) >= w.max_candidates:
+            room = cap - len(candidates)
+            if room <= 0:
                 break
-            candidates.update(self.postings[self.ids[term]])
-        candidates.discard(exclude)
+            postings = self.postings[self.ids[term]]
+            if len(postings) <= room:
+                candidates.update(dict.fromkeys(postings))
+                continue
+            for position in postings:
+                candidates[position] = None
+                if len(candidates) >= cap:
+                    break
+        candidates.pop(exclude, None)
         # Term at a time: each term adds its weight to the candidates it is in.
         shared = dict.fromkeys(candidates, 0.0)
         asked_about = self.subjects.intersection(query)
@@ -204,7 +216,7 @@ class Index:
             cost = w.contradiction * max(query[t] for t in asked_about)
             asked_ids = {self.ids[t] for t in asked_about if t in self.ids}
             for position in shared:
-                about = self.phrases[position].subjects
+                about = self.phrases[position].terms & self.subject_ids
                 if about and about.isdisjoint(asked_ids):
                     shared[position] -= cost
         for term, weight in query.items():
