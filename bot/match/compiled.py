@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import itertools
 import json
-import mmap
 import os
 import sys
-import tempfile
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -175,6 +172,9 @@ def save(path: Path, key: str, tables: Tables) -> bool:
     Returns whether it was written: a cache directory that cannot be
     written (read-only, full) is not an error; the index is then only in memory.
     """
+    import hashlib  # here and below: a start that uses no cache does not import them
+    import tempfile
+
     payload = bytearray()
     sections: dict[str, list[int]] = {}
     for name, code in SECTIONS.items():
@@ -213,6 +213,8 @@ def save(path: Path, key: str, tables: Tables) -> bool:
 
 def load(path: Path, key: str) -> Tables | None:
     """The tables in ``path`` if it is a sound index built for ``key``; otherwise ``None``."""
+    import mmap
+
     try:
         with path.open("rb") as handle:
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -225,6 +227,8 @@ def load(path: Path, key: str) -> Tables | None:
 
 
 def _read(view: memoryview, key: str) -> Tables | None:
+    import hashlib
+
     start = len(MAGIC) + 4
     if len(view) < start or bytes(view[: len(MAGIC)]) != MAGIC:
         return None
@@ -277,6 +281,8 @@ def _from_bytes(raw: memoryview, code: str) -> Sequence[Any]:
 
 def index_path(directory: Path, sources: Path, code: str) -> Path:
     """Where the index of one language of the knowledge base in ``sources`` is kept."""
+    import hashlib
+
     name = hashlib.sha256(str(sources.resolve()).encode("utf-8")).hexdigest()[:16]
     return directory / f"index-{name}-{code}.bin"
 
@@ -306,6 +312,8 @@ def cache_key(sources: Path | None, settings: Iterable[Any]) -> str | None:
     """
     if sources is None or not sources.is_dir():
         return None
+    import hashlib
+
     digest = hashlib.sha256(f"kzbot index {FORMAT}\n".encode())
     for package in _SHAPING:
         module = sys.modules.get(package)
