@@ -1,4 +1,4 @@
-"""The command line: ask, console, intents, check, eval, near-misses, misses, telegram, serve.
+"""The command line: ask, console, intents, check, eval, near-misses, misses, compile, telegram, serve.
 
 Every command reads input defensively: malformed UTF-8 is replaced, huge lines
 are cut, and one bad line never stops a batch. Exactly one answer per input line.
@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, TextIO
 from bot.dialogue import Answer, Engine, Policy
 from bot.kb import CatalogError, bundled_dir, load_catalog
 from bot.lang.messages import bundled_locales
-from bot.match import TermRanker, Weights
+from bot.match import TermRanker, Weights, compiled
 from bot.serve import render
 from bot.serve.lines import read_lines
 from bot.serve.misses import MISSES_ENV, MissLog
@@ -53,7 +54,12 @@ def _print_answer(
 
 def _engine(args: argparse.Namespace, **options: Any) -> Engine:
     try:
-        return Engine.load(args.intents, default_lang=getattr(args, "lang", None), **options)
+        return Engine.load(
+            args.intents,
+            default_lang=getattr(args, "lang", None),
+            cache_dir=getattr(args, "cache_dir", None) or "auto",
+            **options,
+        )
     except ValueError as exc:  # a --lang the knowledge base does not speak
         raise _UsageError(f"--lang: {exc}") from None
 
@@ -81,6 +87,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
             _print_answer(answer, engine, False, out, single_line=False)
             out.write(why.format() + "\n\n")
         out.flush()
+    return 0
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    """Build (or check) the compiled index, so that a read-only deployment only opens it."""
+    cache = args.cache_dir or "auto"
+    directory = compiled.default_cache_dir() if cache == "auto" else Path(cache)
+    args.cache_dir = str(directory)
+    if directory is None or str(directory) == "none":
+        raise _UsageError("--cache-dir: compiling needs a cache directory")
+    started = time.perf_counter()
+    engine = _engine(args)
+    for code in engine.codes:
+        path = compiled.index_path(directory, engine.catalog.directory, code)
+        if not path.exists():
+            print(f"error: could not write {path}", file=sys.stderr)
+            return 1
+        print(f"{path} ({path.stat().st_size:,} bytes)")
+    print(f"{len(engine.intents)} intents compiled in {time.perf_counter() - started:.2f} s")
     return 0
 
 
@@ -425,7 +450,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--intents", metavar="DIR", help="knowledge-base directory (default: the bundled one)"
     )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where compiled indexes are kept ('none': nowhere; default: $KZBOT_CACHE_DIR, "
+        "else ~/.cache/kzbot)",
+    )
     commands = parser.add_subparsers(dest="command")
+    build = commands.add_parser(
+        "compile", help="build the knowledge base's compiled index ahead of time"
+    )
+    build.set_defaults(func=cmd_compile)
 
     ask = commands.add_parser("ask", help="answer one question, or each line of standard input")
     ask.add_argument(

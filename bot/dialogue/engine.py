@@ -23,7 +23,7 @@ from bot.dialogue.verify import REASONS, Reason, Verifier
 from bot.kb import Catalog, Intent, Snapshot, bundled_dir, load_catalog
 from bot.lang import N_, Language, LanguageDetector, Translator, clean_input, tokenize
 from bot.lang.clauses import clauses
-from bot.match import Match, Ranker, TermRanker, Weights
+from bot.match import Match, Ranker, TermRanker, Weights, compiled
 from bot.match.facts import Facts, Frame
 from bot.match.foreign import foreign_names
 
@@ -99,6 +99,7 @@ class Engine:
         verifier: Verifier | None = None,
         verify: bool = True,
         default_lang: str | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.catalog = catalog
         # The catalogue's languages, unless given here (for the same codes).
@@ -120,7 +121,9 @@ class Engine:
         self.policy = policy
         foreign = foreign_names(catalog) if ranker is None or verifier is None else None
         self.ranker: Ranker = (
-            ranker if ranker is not None else TermRanker(catalog, weights, foreign=foreign)
+            ranker
+            if ranker is not None
+            else TermRanker(catalog, weights, foreign=foreign, cache_dir=cache_dir)
         )
         #: Checks that a proposed intent answers what was asked (None: trust the ranker).
         self.verifier: Verifier | None = None
@@ -145,19 +148,32 @@ class Engine:
         *,
         ranker: RankerFactory | None = None,
         languages: Sequence[Language] | None = None,
+        cache_dir: str | Path | None = "auto",
         **options: Any,
     ) -> Engine:
         """Load the bundled knowledge base, or the one in directory ``path`` (or its files
         as read already, a :class:`bot.kb.Snapshot`).
 
-        ``ranker`` builds the ranker from the loaded catalogue. Raises
+        ``ranker`` builds the ranker from the loaded catalogue. ``cache_dir``
+        keeps the compiled index (``"auto"``: ``$KZBOT_CACHE_DIR``, else the
+        XDG cache for a knowledge base of one's own; ``None`` or ``"none"``:
+        no cache). Raises
         :class:`bot.CatalogError` listing every mistake in the files.
         """
         source = path if isinstance(path, Snapshot) else Path(path or bundled_dir())
         given = {language.code: language for language in languages or ()}
         catalog = load_catalog(source, given)
         built = ranker(catalog) if ranker is not None else None
-        return cls(catalog, ranker=built, languages=languages, **options)
+        if cache_dir == "auto":
+            cache_dir = compiled.default_cache_dir(bundled=path is None)
+        cache = None if cache_dir is None or str(cache_dir) == "none" else Path(cache_dir)
+        return cls(
+            catalog,
+            ranker=built,
+            languages=languages,
+            cache_dir=cache,
+            **options,
+        )
 
     @property
     def threshold(self) -> float:

@@ -154,8 +154,10 @@ class Catalog:
     directory: Path
     #: The languages every intent speaks, the first being the default.
     languages: tuple[Language, ...]
-    #: A short hash of the files it was read from (:attr:`bot.kb.files.Snapshot.version`).
+    #: A short hash of the files it was read from (:attr:`bot.kb.files.Snapshot.version`)...
     version: str = ""
+    #: ...and the whole of it: what a compiled index of this catalogue is keyed by.
+    digest: str = ""
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -315,6 +317,7 @@ class _Reader:
             directory=snapshot.directory,
             languages=tuple(self.languages.values()),
             version=snapshot.version,
+            digest=snapshot.digest,
         )
 
     def parse(self, name: str) -> Any:

@@ -14,6 +14,9 @@ from bot.match.terms import Found, Term
 
 __all__ = ["Analyzer", "Cues"]
 
+#: At most this many corrections are remembered per analyzer.
+_CORRECTIONS_KEPT = 50_000
+
 #: What :meth:`Analyzer.correct` returns for a misspelt stop-word ("wht"): nothing to match.
 STOPWORD = Term("word", "")
 
@@ -102,6 +105,10 @@ class Analyzer:
             str,
             tuple[tuple[list[str], dict[str, Term]], dict[int, tuple[list[str], dict[str, Term]]]],
         ] = {}
+        # Corrections already made: the vocabulary is fixed once the index is
+        # built, so a word's correction never changes (bounded: questions are
+        # anyone's text).
+        self._corrected: dict[str, Term | None] = {}
 
     def stem(self, word: str) -> str:
         return self.language.stem(word)
@@ -287,6 +294,15 @@ class Analyzer:
         """
         if len(word) < 3 or word[0].isdigit():
             return None  # too short to tell a typo from another word
+        if word in self._corrected:
+            return self._corrected[word]
+        if len(self._corrected) >= _CORRECTIONS_KEPT:
+            self._corrected.clear()
+        corrected = self._correct(word)
+        self._corrected[word] = corrected
+        return corrected
+
+    def _correct(self, word: str) -> Term | None:
         if not self._targets:
             self._build_targets()
         targets = self._targets.get(word[0])

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import heapq
+from pathlib import Path
 
 from bot.kb import Catalog
 from bot.lang import tokenize
+from bot.match import compiled
 from bot.match.analyzer import Cues
 from bot.match.base import Match
 from bot.match.foreign import foreign_names
@@ -30,15 +32,31 @@ class TermRanker:
         weights: Weights | None = None,
         *,
         foreign: dict[tuple[str, ...], str] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
+        """``cache_dir`` keeps compiled indexes of the catalogue's knowledge base (see
+        :mod:`bot.match.compiled`): opened when one was built for the same files, code
+        and settings, else built and written there."""
         self.catalog = catalog
         self.weights = weights or Weights()
         foreign = foreign if foreign is not None else foreign_names(catalog)
         cues = Cues.of(catalog.languages)
-        self.indexes = {
-            language.code: Index(language, catalog, foreign, cues, self.weights)
-            for language in catalog.languages
-        }
+        key = None
+        if cache_dir is not None:
+            key = compiled.cache_key(catalog.digest, [self.weights.max_terms, *catalog.languages])
+        self.indexes: dict[str, Index] = {}
+        for language in catalog.languages:
+            args = (language, catalog, foreign, cues, self.weights)
+            if key is None or cache_dir is None:
+                self.indexes[language.code] = Index(*args)
+                continue
+            path = compiled.index_path(cache_dir, catalog.directory, language.code)
+            tables = compiled.load(path, f"{key}-{language.code}")
+            if tables is not None and tables.intents == len(catalog.intents):
+                self.indexes[language.code] = Index(*args, tables=tables)
+                continue
+            index = self.indexes[language.code] = Index(*args)
+            compiled.save(path, f"{key}-{language.code}", index.tables)
 
     def rank(self, text: str, *, context: str = "", limit: int = 5) -> list[Match]:
         """The best intents for ``text``, best first, one entry per intent.
