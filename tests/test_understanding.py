@@ -752,3 +752,21 @@ def test_a_flow_asked_the_other_way_round_is_not_answered(
     engine: Engine, question: str, intent: str | None
 ) -> None:
     assert engine.answer(question).intent == intent
+
+
+def test_a_people_after_a_preposition_of_the_target_is_the_target(engine: Engine) -> None:
+    assert engine.verifier is not None
+    analyzer = engine.verifier.facts.analyzers["en"]
+    roles = {
+        f.term.text: f.role
+        for f in analyzer.terms(tokenize("kazakh companies put money into the turkish economy"))
+        if f.role is not None
+    }
+    assert roles == {"kazakhstan": "src", "turkey": "dst"}
+    # "The Turkish economy" is where the money goes, not something the answer must name.
+    assert engine.answer("how much have kazakh companies put into the turkish economy").intent == (
+        "investment.kazakh"
+    )
+    assert engine.answer("how much have turkish firms invested in the kazakh economy").intent == (
+        "investment.turkish"
+    )

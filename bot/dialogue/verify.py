@@ -30,7 +30,7 @@ REASONS: dict[Reason, str] = {
     "other": N_("The document does not say that."),
 }
 #: Kinds of concepts that name a class of things, not one thing: "which *institution*".
-_CLASSES = frozenset({"body", "area", "people", "quality", "measure"})
+_CLASSES = frozenset({"body", "area", "people", "quality", "measure", "scope"})
 _TIME = frozenset({"date", "month", "year"})
 _FIGURE = frozenset({"money", "number", "ordinal"})
 

@@ -242,7 +242,8 @@ class Analyzer:
         if role is not None:
             return role
         # "Turkish investment", "Kazak yatırımcılar": the people of a country,
-        # before what they do, are its source.
+        # before what they do, are its source; after a preposition of the target
+        # ("*into the* Turkish economy"), its target.
         # ("Turkish-Kazakh relations" names both sides: no source there.)
         after = i + width
         if (
@@ -253,8 +254,19 @@ class Analyzer:
             and not self._is_country(tokens, after)
             and not (i > 0 and self._is_country(tokens, i - 1))
         ):
-            return "src"
+            return "dst" if self._after_target_preposition(tokens, i) else "src"
         return None
+
+    def _after_target_preposition(self, tokens: Sequence[Token], i: int) -> bool:
+        """Whether a target preposition comes before ``tokens[i]``, a stop-word or two
+        between them ("into *the* Turkish economy")."""
+        for j in range(i - 1, max(i - 3, -1), -1):
+            role = self.cues.role_of_preposition(tokens[j].word)
+            if role is not None:
+                return role == "dst"
+            if tokens[j].word not in self.stopwords:
+                return False
+        return False
 
     def _is_country(self, tokens: Sequence[Token], i: int) -> bool:
         form = self.lexicon.match(tokens, i)
