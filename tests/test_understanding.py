@@ -770,3 +770,22 @@ def test_a_people_after_a_preposition_of_the_target_is_the_target(engine: Engine
     assert engine.answer("how much have turkish firms invested in the kazakh economy").intent == (
         "investment.turkish"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # "The two countries" is the pair the knowledge base is about, not something an
+        # answer must name; "friendship" is the relations.
+        ("what's the size of the commercial exchange between the two nations", "trade.volume"),
+        ("do the two nations collaborate on education", "education.cooperation"),
+        ("her iki ülke arasındaki ilişkiler nasıl", "relations.overview"),
+        ("what is the foundation of the turkey-kazakhstan friendship", "relations.basis"),
+        # ... and still no answer to what the document does not say of them.
+        ("how many people live in the two countries", None),
+    ],
+)
+def test_the_two_countries_are_the_scope_not_the_subject(
+    engine: Engine, question: str, intent: str | None
+) -> None:
+    assert engine.answer(question).intent == intent
