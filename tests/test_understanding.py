@@ -789,3 +789,18 @@ def test_the_two_countries_are_the_scope_not_the_subject(
     engine: Engine, question: str, intent: str | None
 ) -> None:
     assert engine.answer(question).intent == intent
+
+
+def test_follow_ups_after_a_follow_up_keep_the_topic(engine: Engine) -> None:
+    # "it" after a question that was itself a follow-up is what its intent is about.
+    session = Session(engine)
+    for turn in ("What is the Yesevi university?", "how many students?"):
+        session.ask(turn)
+    founded = session.ask("who founded it?")
+    assert founded.intent in (None, "education.yesevi")
+    assert (founded.best_guess or founded.intent) == "education.yesevi"
+    # A bare year with the word for "year" still stays on the topic.
+    session = Session(engine)
+    session.ask("Kazakistan Türkiye'ye ne kadar yatırım yaptı?")
+    answer = session.ask("peki 2015 yılında?")
+    assert answer.kind == "partial" and answer.best_guess == "investment.kazakh"

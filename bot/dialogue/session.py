@@ -90,6 +90,7 @@ class Session:
         self._previous = frozenset().union(*(lang.previous_words for lang in languages))
         self._follow_up = frozenset().union(*(lang.follow_up_words for lang in languages))
         self._pronouns = frozenset().union(*(lang.pronouns for lang in languages))
+        self._measures = engine.catalog.lexicon.kinds.get("measure", frozenset())
         self._asking = frozenset().union(*(lang.question_words for lang in languages))
         self._flip = tuple(phrase for lang in languages for phrase in lang.flip_phrases)
         self._state: dict[str, Any] = _valid_state(state, engine)
@@ -257,7 +258,7 @@ class Session:
             elliptic = not pleasantry and (len(tokens) <= 4 or tokens[0] in self._follow_up)
             pointing = not pleasantry and any(t in self._pronouns for t in tokens)
             resolved = (
-                self._resolved(question, tokens, last_question, lang)
+                self._resolved(question, tokens, (last_intent, last_question), lang)
                 if (elliptic or pointing) and frame is not None and not frame.named
                 else None
             )
@@ -280,12 +281,16 @@ class Session:
         return answer
 
     def _resolved(
-        self, question: str, tokens: list[str], last_question: str, lang: str
+        self, question: str, tokens: list[str], last: tuple[str, str], lang: str
     ) -> str | None:
         """The follow-up with "it" read as what the question before named ("where is *it*
-        based?" after the Turkic Academy: "where is *Turkic Academy* based?"), or ``None``
-        when that question named nothing in particular (the two countries aside)."""
-        subject = self.engine.subject_of(last_question, lang)
+        based?" after the Turkic Academy: "where is *Turkic Academy* based?"), or what the
+        intent that answered it is about, when that question was itself a follow-up ("how
+        many students?"); ``None`` when neither names anything in particular."""
+        last_intent, last_question = last
+        subject = self.engine.subject_of(last_question, lang) or self.engine.subject_of(
+            self.engine.intent(last_intent).title[lang], lang
+        )
         if not subject:
             return None
         pronoun = next((t for t in tokens if t in self._pronouns), None)
@@ -295,18 +300,16 @@ class Session:
                 return replaced
         return f"{subject} {question}"
 
-    @staticmethod
-    def _bare(frame: Frame, tokens: list[str]) -> bool:
+    def _bare(self, frame: Frame, tokens: list[str]) -> bool:
         """A follow-up with nothing of its own but question words or a year ("where?",
-        "ne zaman?", "and in 2015?")."""
+        "ne zaman?", "and in 2015?", "peki 2015 yılında?")."""
         if frame.asks and not frame.has_content:
             return True
         return (
             bool(frame.years)
             and len(tokens) <= _BARE_WORDS
-            and not frame.concepts
+            and not frame.concepts - self._measures  # "yılında", "in total" say how, not what
             and not frame.named
-            and frame.focus is None
         )
 
     def _about_topic(
