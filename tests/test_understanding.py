@@ -804,3 +804,19 @@ def test_follow_ups_after_a_follow_up_keep_the_topic(engine: Engine) -> None:
     session.ask("Kazakistan Türkiye'ye ne kadar yatırım yaptı?")
     answer = session.ask("peki 2015 yılında?")
     assert answer.kind == "partial" and answer.best_guess == "investment.kazakh"
+
+
+def test_who_is_first_after_a_ranking_asks_about_that_ranking(engine: Engine) -> None:
+    for first, then in (
+        ("Where does Turkey rank among investors?", "and who is first?"),
+        ("Türkiye yatırımcılar arasında kaçıncı?", "peki birinci kim?"),
+    ):
+        session = Session(engine)
+        session.ask(first)
+        answer = session.ask(then)
+        # Not the first recognition of Kazakhstan: the ranking does not say who is first.
+        assert answer.kind == "partial" and answer.best_guess == "investment.ranking", then
+    # On its own, or asked in full, "first" is still the first recognition.
+    assert engine.answer("who first recognised Kazakhstan's independence?").intent == (
+        "relations.recognition"
+    )

@@ -256,6 +256,11 @@ class Session:
                 # asks about the current topic, never about the whole catalogue.
                 return self._about_topic(question, lang, last_intent, last_question, frame)
             elliptic = not pleasantry and (len(tokens) <= 4 or tokens[0] in self._follow_up)
+            if elliptic and frame is not None and frame.asks_first and self._ranks(last_intent):
+                # "who is first?" after Turkey's rank asks about that ranking, not about the
+                # first recognition: the ranking answers, or says what it does not say.
+                last = [Match(last_intent, 100.0, lang)]
+                return engine.decide(question, lang, last, frame, standalone=False)
             pointing = not pleasantry and any(t in self._pronouns for t in tokens)
             resolved = (
                 self._resolved(question, tokens, (last_intent, last_question), lang)
@@ -279,6 +284,11 @@ class Session:
         if answer.kind in ("decline", "clarify", "partial") and self.misses is not None:
             self.misses.record(answer)
         return answer
+
+    def _ranks(self, intent_id: str) -> bool:
+        """Whether an intent states ranks (an ordinal in its answer)."""
+        verifier = self.engine.verifier
+        return verifier is not None and bool(verifier.facts.card(intent_id).ranks)
 
     def _resolved(
         self, question: str, tokens: list[str], last: tuple[str, str], lang: str

@@ -304,6 +304,11 @@ class Facts:
             value = self.catalog.values.get(name)
             if value is not None and value.kind == "ordinal":
                 ranks.add(int(dict(value.data)["ordinal"]))
+        # "Turkey was the *first* country to recognise...": an answer saying so states rank one.
+        firsts = self.lexicon.kinds.get("firsts", frozenset())
+        for _, answer in self._read[intent_id]:
+            if any(f.term.kind == "concept" and f.term.text in firsts for f in answer):
+                ranks.add(1)
         return frozenset(ranks)
 
     def _years(self, intent_id: str) -> frozenset[str]:
