@@ -186,7 +186,11 @@ def _check_diff(args: argparse.Namespace, engine: Engine, findings: Any, directo
         return 2
     now = snapshot(engine, cases, findings)
     if args.report:
-        Path(args.report).write_text(now.to_json(), encoding="utf-8")
+        try:
+            Path(args.report).write_text(now.to_json(), encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write {args.report}: {exc.strerror}", file=sys.stderr)
+            return 2
         print(f"report written to {args.report}")
     if args.diff:
         try:

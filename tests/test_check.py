@@ -151,3 +151,16 @@ def test_invalid_yaml_in_one_file_is_one_problem_not_a_cascade(intents: Path) ->
     assert result.returncode == 1
     assert problems[0].startswith("economy.yaml:") and "quote text that contains" in problems[0]
     assert not any("does not exist" in line for line in problems), problems
+
+
+def test_a_revision_that_looks_like_an_option_is_refused(intents: Path, tmp_path: Path) -> None:
+    target = tmp_path / "pwned.tar"
+    result = bot("--intents", str(intents), "check", "-q", f"--diff=--output={target}")
+    assert result.returncode == 2 and "is not a revision" in result.stderr
+    assert not target.exists()
+
+
+def test_an_unwritable_report_is_an_error_not_a_traceback(intents: Path, tmp_path: Path) -> None:
+    result = bot("--intents", str(intents), "check", "-q", "--report", str(tmp_path / "no" / "r"))
+    assert result.returncode == 2 and "cannot write" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -93,8 +93,15 @@ def damage_empty(path: Path) -> None:
     path.write_bytes(b"")
 
 
+def damage_deep_header(path: Path) -> None:
+    # A header of the right size, nested deeper than any JSON reader recurses.
+    body = b"[" * 200_000
+    path.write_bytes(compiled.MAGIC + len(body).to_bytes(4, "little") + body)
+
+
 @pytest.mark.parametrize(
-    "damage", [damage_truncated, damage_flipped_byte, damage_foreign, damage_empty]
+    "damage",
+    [damage_truncated, damage_flipped_byte, damage_foreign, damage_empty, damage_deep_header],
 )
 def test_a_damaged_file_is_rebuilt_never_trusted(
     damage: object, kb: Path, tmp_path: Path, built: list[object]

@@ -87,3 +87,12 @@ def test_the_examples_in_the_docstrings_hold() -> None:
     for module in (bot.dialogue.explain, bot.match.ranker):
         failed, tried = doctest.testmod(module)
         assert tried and not failed, module.__name__
+
+
+def test_why_says_when_the_conversation_read_a_follow_up(engine: Engine) -> None:
+    out = io.StringIO()
+    run_console(engine, stdin=io.StringIO("what is TURKPA?\nwho founded it?\n/why\n"), stdout=out)
+    _, answered, why = out.getvalue().splitlines()
+    assert "TURKPA" in answered
+    assert "read as a follow-up of 'what is TURKPA?'" in why
+    assert "decision: answer turkic.turkpa" in why

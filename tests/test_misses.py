@@ -398,3 +398,19 @@ def test_a_file_of_no_entries_is_not_a_log(tmp_path: Path) -> None:
     for extra in ([], ["--suggest"]):
         result = _misses("misses", *extra, str(path))
         assert result.returncode == 2 and "is not a misses log" in result.stderr
+
+
+def test_apply_never_edits_a_hidden_copy(
+    tmp_path: Path, engine: Engine, bundled_copy: Path
+) -> None:
+    hidden = bundled_copy / ".economy.yaml"  # an editor's backup, not part of the base
+    hidden.write_bytes((bundled_copy / "relations.yaml").read_bytes())
+    (bundled_copy / ".#relations.yaml").symlink_to("nowhere")  # an editor's lock
+    before = hidden.read_bytes()
+    log = _log(tmp_path / "misses.jsonl", engine, RECOGNITION)
+    result = _misses(
+        "--intents", str(bundled_copy), "misses", "--export", "phrases", "--apply", str(log)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "relations.yaml" in result.stdout and ".economy.yaml" not in result.stdout
+    assert hidden.read_bytes() == before

@@ -820,3 +820,20 @@ def test_who_is_first_after_a_ranking_asks_about_that_ranking(engine: Engine) ->
     assert engine.answer("who first recognised Kazakhstan's independence?").intent == (
         "relations.recognition"
     )
+
+
+@pytest.mark.parametrize(
+    ("then", "intent"),
+    [
+        ("this is useful, thanks", "smalltalk.thanks"),
+        ("that is all, bye", "smalltalk.goodbye"),
+        ("bu çok faydalı, teşekkürler", "smalltalk.thanks"),
+        ("ok bye, I will come back when I have time", "smalltalk.goodbye"),
+    ],
+)
+def test_a_pleasantry_with_this_or_that_after_a_topic_is_a_pleasantry(
+    engine: Engine, then: str, intent: str
+) -> None:
+    session = Session(engine)
+    session.ask("what is TURKPA?")
+    assert session.ask(then).intent == intent

@@ -56,6 +56,9 @@ class Explanation:
     answer_intent: str | None
     threshold: float
     margin: float
+    #: The question before it, when the conversation read it as a follow-up and decided
+    #: otherwise than this reading alone ("who founded *it*?"); "" when not.
+    followed: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -77,13 +80,15 @@ class Explanation:
         if not self.candidates:
             lines.append("  none: it shares no known word with any intent")
         decided = f"{self.answer_kind} {self.answer_intent}" if self.answer_intent else ""
+        if self.followed:
+            lines.append(f"in the conversation, read as a follow-up of {self.followed!r}:")
         lines.append(f"decision: {decided or self.answer_kind}")
         return "\n".join(lines)
 
 
 def verdict_of(reason: str | None, *, smalltalk: bool = False) -> str:
     """A candidate's verdict in a curator's words, from the verifier's reason."""
-    if smalltalk:
+    if smalltalk and reason is None:
         return "small talk"
     return ANSWERS if reason is None else _REFUSED.get(reason, f"refused: {reason}")
 

@@ -236,7 +236,7 @@ class Session:
             # "thanks, bye", "who are you?" after an answer are small talk, not follow-ups
             # of its topic; "where is *it* based?" points back at the topic, whatever it
             # shares with a pleasantry.
-            pleasantry = (
+            pleasantry = bool(frame and frame.chatter) or (
                 top >= engine.threshold
                 and engine.intent(ranking[0].intent).is_smalltalk
                 and not any(t in self._pronouns for t in tokens)

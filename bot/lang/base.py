@@ -76,6 +76,13 @@ class Language:
     #: Words that point back at what was said before ("where is *it* based?", "*onun*
     #: merkezi"): a message with one is about the conversation, not small talk.
     pronouns: frozenset[str] = frozenset()
+    #: Words that point at what was just said without naming a thing ("about *that*?",
+    #: "*bu* konuda"): a short question with one is read with the sentence before it.
+    demonstratives: frozenset[str] = frozenset()
+    #: Words after which a question word opens a question inside a sentence ("a line
+    #: *about* how important...", "I'd like to *know* how much"), not a clause ("come back
+    #: when I have time").
+    embeds_after: frozenset[str] = frozenset()
     #: Question words followed by what is asked about: "which *sectors*", "what is the *fee*".
     focus_after: frozenset[str] = frozenset()
     #: Those of them that need no verb "to be" before the noun ("which *sectors*").

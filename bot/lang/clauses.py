@@ -69,6 +69,7 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     found: dict[str, Clause] = {}
     joined = _joined_questions(languages)
     embedded = _embedded_questions(languages)
+    embedding = frozenset().union(*(lang.embeds_after for lang in languages))
     for n, sentence in enumerate(sentences):
         if n and _points_back(sentence, asking, languages):
             # "...how important Kazakhstan is as a partner. What does the ministry say
@@ -88,7 +89,9 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
                 for part in parts
                 if not embedded.match(part.lstrip())
                 for match in embedded.finditer(part)
-                if match.start() > 0 and len(tokenize(part[match.start() :])) >= _EMBEDDED_WORDS
+                if match.start() > 0
+                and len(tokenize(part[match.start() :])) >= _EMBEDDED_WORDS
+                and _embeds(part[: match.start()], embedding)
             ]
         if len(parts) > 1:
             pieces.append(sentence)
@@ -124,8 +127,8 @@ def _points_back(sentence: str, asking: frozenset[str], languages: Sequence[Lang
     if not sentence.rstrip().endswith("?"):
         return False
     words = [t.word for t in tokenize(sentence)]
-    pronouns = frozenset().union(*(lang.pronouns for lang in languages))
-    return len(words) <= _BACK_WORDS and any(w in pronouns for w in words)
+    pointers = frozenset().union(*(lang.pronouns | lang.demonstratives for lang in languages))
+    return len(words) <= _BACK_WORDS and any(w in pointers for w in words)
 
 
 def _sentences(text: str) -> list[str]:
@@ -152,6 +155,13 @@ def _joined_questions(languages: Sequence[Language]) -> re.Pattern[str] | None:
     ors = "|".join(sorted(map(re.escape, conjunctions)))
     words = "|".join(sorted(map(re.escape, asking)))
     return re.compile(rf"\s+(?:{ors})\s+(?=(?:{words})\b)", re.IGNORECASE)
+
+
+def _embeds(before: str, embedding: frozenset[str]) -> bool:
+    """Whether the words before a question word make what follows a question ("a line
+    *about* how...", "I want to *know* how much"), not a clause ("when I have time")."""
+    words = [t.word for t in tokenize(before)]
+    return bool(words) and words[-1] in embedding
 
 
 def _embedded_questions(languages: Sequence[Language]) -> re.Pattern[str] | None:

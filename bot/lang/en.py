@@ -77,7 +77,12 @@ LANGUAGE = English(
         "conversely",
     ),
     follow_up_words=frozenset("about and how it its one that them they this those what".split()),
-    pronouns=frozenset("it its they them their these those this that".split()),
+    pronouns=frozenset("it its they them their".split()),
+    demonstratives=frozenset("this that these those".split()),
+    embeds_after=frozenset(
+        "about ask asked asking explain find know knowing learn on out see tell understand "
+        "wonder wondered wondering".split()
+    ),
     range_dash="–",
     # "how *much* is the fee": "much" before a verb "to be" asks about what follows.
     focus_after=frozenset({"what", "whats", "which", "who", "whose", "much", "many"}),

@@ -222,8 +222,8 @@ def load(path: Path, key: str) -> Tables | None:
         return None  # missing, unreadable or empty
     try:
         return _read(memoryview(mapped), key)
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
-        return None
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, RecursionError):
+        return None  # a damaged or foreign file (a header nested a thousand deep too)
 
 
 def _read(view: memoryview, key: str) -> Tables | None:

@@ -458,7 +458,6 @@ class Facts:
     def subject_words(self, text: str, lang: str) -> str:
         """The words of ``text`` that name a person, place, organisation or subject (not one
         of the two countries), as written: what "it" stands for in the next question."""
-        analyzer = self.analyzers.get(lang) or next(iter(self.analyzers.values()))
         tokens = tokenize(text)
         spans: list[str] = []
         i = 0
@@ -471,7 +470,6 @@ class Facts:
             if self._names(form.concept) and form.concept not in self.lexicon.roles:
                 spans.append(" ".join(t.word for t in tokens[i : i + width]))
             i += width
-        del analyzer
         return " ".join(dict.fromkeys(spans))
 
     def _superlative(self, concept: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -43,8 +44,10 @@ class Console:
     ) -> None:
         self.conversations = Conversations(engine, MemoryStore(), misses=misses)
         self.lang = lang
-        #: The two last lines asked: ``/why`` explains the last one, read after the other.
+        #: The two last lines asked: ``/why`` explains the last one, read after the other...
         self._asked = ("", "")
+        #: ...and what the conversation answered to it.
+        self._answered: Answer | None = None
 
     @property
     def engine(self) -> Engine:
@@ -58,6 +61,7 @@ class Console:
         self._asked = (self._asked[-1], text)
         turn = self.conversations.turn_now(_CHAT, lambda session: session.ask(text), lang=self.lang)
         assert turn is not None  # no update ids here, so never a repeat
+        self._answered = turn.answer
         return turn.answer
 
     def why(self) -> Explanation | None:
@@ -65,7 +69,12 @@ class Console:
         before, last = self._asked
         if not last:
             return None
-        return self.engine.explain(last, self.language, context=before)
+        why = self.engine.explain(last, self.language, context=before)
+        given = self._answered
+        if given is not None and (given.kind, given.intent) != (why.answer_kind, why.answer_intent):
+            # The conversation decided otherwise ("who founded *it*?"): say what it gave.
+            why = replace(why, followed=before, answer_kind=given.kind, answer_intent=given.intent)
+        return why
 
     @property
     def language(self) -> str:

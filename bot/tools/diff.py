@@ -206,12 +206,19 @@ def compare(before: Snapshot, after: Snapshot) -> Change:
 
 def _checkout(ref: str, directory: Path, work: Path) -> Path:
     """Extract ``directory`` as it was at git revision ``ref`` into ``work``."""
+    if ref.startswith("-"):
+        raise DiffError(f"{ref!r} is not a revision")  # git would read it as an option
     directory = directory.resolve()
     top = _git(directory, "rev-parse", "--show-toplevel").decode().strip()
     inside = directory.relative_to(Path(top).resolve()).as_posix()
     archive = _git(Path(top), "archive", "--format=tar", ref, "--", inside or ".")
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(work, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(work, filter="data")
+    except tarfile.TarError as exc:
+        raise DiffError(
+            f"git gave no readable archive of {inside or '.'} at {ref}: {exc}"
+        ) from None
     return work / inside if inside else work
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.kb.catalog import LEXICON_FILE
+from bot.kb.files import knowledge_base_names
 from bot.kb.yaml import Mapping as YamlMapping
 from bot.kb.yaml import Sequence as YamlSequence
 from bot.kb.yaml import YamlError, read_yaml
@@ -167,7 +168,8 @@ def _index(directory: Path) -> tuple[dict[str, _Found], dict[str, str]]:
     """The knowledge base's intents by id, and which intent has each phrase (folded)."""
     intents: dict[str, _Found] = {}
     owners: dict[str, str] = {}
-    for path in sorted(p for p in directory.glob("*.yaml") if p.name != LEXICON_FILE):
+    names = (n for n in knowledge_base_names(directory) if n.endswith(".yaml"))
+    for path in (directory / n for n in names if n != LEXICON_FILE):
         for raw in _intents_in(path):
             intent_id = raw.get("id")
             if isinstance(intent_id, str):
