@@ -837,3 +837,21 @@ def test_a_pleasantry_with_this_or_that_after_a_topic_is_a_pleasantry(
     session = Session(engine)
     session.ask("what is TURKPA?")
     assert session.ask(then).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        # Which companies: an answer about "Turkish companies" names none of them.
+        ("which companies did the contracting work in kazakhstan?", None),
+        ("which Turkish companies work in Kazakhstan?", None),
+        ("Kazakistan'da hangi Türk şirketleri çalışıyor?", None),
+        # Which country: an answer naming one says which.
+        ("which state recognized kazakhstan first after independence", "relations.recognition"),
+        ("which institution hosts the turkic academy?", "turkic.academy"),
+    ],
+)
+def test_which_of_a_class_wants_one_named(
+    engine: Engine, question: str, intent: str | None
+) -> None:
+    assert engine.answer(question).intent == intent

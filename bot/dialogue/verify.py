@@ -118,16 +118,29 @@ class Verifier:
         """Whether an answer speaks of what "which" asks about: one of the words after it
         itself, something of its kind, or, for a class of things ("which institution"),
         anything the answer names that the question does not."""
+        lexicon = self.facts.lexicon
+        classes = [
+            t.text
+            for t in frame.which_terms
+            if t.kind == "concept" and lexicon.kinds_of(t.text) & _CLASSES
+        ]
+        if classes:
+            # "Which (Turkish) companies work there?": an answer that speaks only of "Turkish
+            # companies" does not say which. One naming something the question does not
+            # does, or one of that kind ("which country": Turkey).
+            instances = {
+                t.text
+                for t in card.stated
+                if t.kind == "concept" and set(classes) & lexicon.kinds_of(t.text)
+            }
+            return bool(card.named - frame.named) or bool(instances - frame.concepts)
         if any(stem in card.stated_stems for stem in frame.which_stems):
             return True
-        lexicon = self.facts.lexicon
         for term in frame.which_terms:
             if term in card.stated:
                 return True
             if term.kind != "concept":
                 continue
-            if lexicon.kinds_of(term.text) & _CLASSES and card.named - frame.named:
-                return True
             if any(
                 term.text in lexicon.kinds_of(t.text) for t in card.stated if t.kind == "concept"
             ):
