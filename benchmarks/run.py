@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import synthetic
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 EVAL_FILES = sorted((ROOT / "tests" / "eval").glob("*.yaml"))
@@ -442,40 +444,6 @@ def generate_kb(directory: Path, size: int, seed: int = SEED) -> dict[str, list[
     return all_phrases
 
 
-def typo(rng: random.Random, word: str) -> str:
-    if len(word) < 5:
-        return word
-    i = rng.randrange(1, len(word) - 1)
-    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-
-
-def synthetic_questions(material: dict[str, list[str]], count: int, seed: int = SEED) -> list[str]:
-    """A realistic mix: paraphrased phrases, misspelt phrases, and off-topic word salad."""
-    rng = random.Random(seed)
-    questions = []
-    for n in range(count):
-        lang = ("en", "tr")[n % 2]
-        words = rng.choice(material[lang]).split()
-        kind = n % 5
-        if kind in (0, 1):  # a phrase with one word swapped for another
-            words[rng.randrange(len(words))] = rng.choice(material[f"vocabulary_{lang}"])
-        elif kind == 2:  # a phrase with a typo and a word dropped
-            i = rng.randrange(len(words))
-            words[i] = typo(rng, words[i])
-            if len(words) > 3:
-                del words[rng.randrange(len(words))]
-        elif kind == 3:  # word salad from the vocabulary
-            words = rng.sample(material[f"vocabulary_{lang}"], rng.randint(3, 6))
-        else:  # off-topic: a question word and words the base has never seen
-            made_up = [
-                "".join(rng.choice("bdfgklmnprstvz") + "aeiou"[rng.randrange(5)] for _ in range(3))
-                for _ in range(3)
-            ]
-            words = [*words[:1], *made_up]
-        questions.append(" ".join(words))
-    return questions
-
-
 def high_water_mark() -> int:
     """Peak RSS of this process's own memory (Linux VmHWM, KiB); 0 where unknown."""
     try:
@@ -558,7 +526,7 @@ def scale_section(
         directory = tmp / f"kb{size}"
         material = generate_kb(directory, size)
         generated = time.perf_counter() - started
-        questions = synthetic_questions(material, SYNTHETIC_QUESTIONS)
+        questions = synthetic.questions(material, SYNTHETIC_QUESTIONS)
         results[size] = run_worker(
             str(directory), questions, tmp, profile=profile and size == max(sizes)
         )
