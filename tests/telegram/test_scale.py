@@ -134,6 +134,13 @@ async def test_two_workers_answer_each_chat_in_order_and_share_its_conversation(
     assert served == {one.url, two.url}, "both workers answered"
 
 
+async def post_update(http: aiohttp.ClientSession, worker: Worker, update: object) -> int:
+    """Post ``update`` to a worker's webhook as Telegram does; its HTTP status."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with http.post(worker.url, json=update, headers=headers) as response:
+        return response.status
+
+
 async def test_the_same_update_posted_to_both_workers_is_answered_once(
     api: FakeBotApi,
     spawn,
@@ -141,21 +148,17 @@ async def test_the_same_update_posted_to_both_workers_is_answered_once(
 ) -> None:
     one, two = spawn(), spawn()
     await ready(one, two)
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     async with aiohttp.ClientSession() as http:
-
-        async def post(worker: Worker, update: dict[str, object]) -> int:
-            async with http.post(worker.url, json=update, headers=headers) as response:
-                return response.status
-
         for round_ in range(5):
             chat = 420 + round_
             update = api.update(api.message(chat, "What was the trade volume in 2016?"))
-            statuses = await asyncio.gather(post(one, update), post(two, update))
+            statuses = await asyncio.gather(
+                post_update(http, one, update), post_update(http, two, update)
+            )
             assert set(statuses) <= {200, 503}, statuses
             for worker, status in zip((one, two), statuses, strict=True):
                 if status == 503:  # busy: Telegram sends it again
-                    assert await post(worker, update) == 200
+                    assert await post_update(http, worker, update) == 200
             assert len(api.sent(chat)) == 1, f"chat {chat} answered {len(api.sent(chat))} times"
 
 
@@ -169,20 +172,14 @@ async def test_a_copy_arriving_while_the_reply_is_sent_is_not_sent_again(
     # reply to be marked delivered, not send the pending reply itself.
     one, two = spawn(), spawn()
     await ready(one, two)
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     chat = 470
     update = api.update(api.message(chat, "What was the trade volume in 2016?"))
     api.fail("sendMessage", "slow:1.0")
     async with aiohttp.ClientSession() as http:
-
-        async def post(worker: Worker) -> int:
-            async with http.post(worker.url, json=update, headers=headers) as response:
-                return response.status
-
-        first = asyncio.create_task(post(one))
-        while not api.sent(chat) and not [c for c in api.calls if c.method == "sendMessage"]:
+        first = asyncio.create_task(post_update(http, one, update))
+        while not any(c.method == "sendMessage" for c in api.calls):
             await asyncio.sleep(0.01)  # one's reply is on its way
-        second = await post(two)
+        second = await post_update(http, two, update)
         assert await first == 200
         assert second in (200, 503)
     assert len(api.sent(chat)) == 1
