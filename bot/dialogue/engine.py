@@ -343,12 +343,12 @@ class Engine:
             return None
         return self.verifier.frame(text, lang, context=clean_input(context) if context else "")
 
-    def subject_of(self, text: str, lang: str) -> str:
+    def subject_of(self, text: str) -> str:
         """The words of ``text`` that name what it is about in particular ("the *Turkic
         Academy*", "*TÜRKPA*"), the two countries aside; "" when it names nothing so."""
         if self.verifier is None:
             return ""
-        return self.verifier.facts.subject_words(clean_input(text), lang)
+        return self.verifier.facts.subject_words(clean_input(text))
 
     def rank(self, text: str, *, context: str = "", limit: int = 5) -> list[Match]:
         """The best-scoring intents for ``text`` (for evaluation and follow-ups)."""

@@ -298,8 +298,8 @@ class Session:
         intent that answered it is about, when that question was itself a follow-up ("how
         many students?"); ``None`` when neither names anything in particular."""
         last_intent, last_question = last
-        subject = self.engine.subject_of(last_question, lang) or self.engine.subject_of(
-            self.engine.intent(last_intent).title[lang], lang
+        subject = self.engine.subject_of(last_question) or self.engine.subject_of(
+            self.engine.intent(last_intent).title[lang]
         )
         if not subject:
             return None

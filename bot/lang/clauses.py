@@ -70,8 +70,9 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     joined = _joined_questions(languages)
     embedded = _embedded_questions(languages)
     embedding = frozenset().union(*(lang.embeds_after for lang in languages))
+    pointers = frozenset().union(*(lang.pronouns | lang.demonstratives for lang in languages))
     for n, sentence in enumerate(sentences):
-        if n and _points_back(sentence, asking, languages):
+        if n and _points_back(sentence, pointers):
             # "...how important Kazakhstan is as a partner. What does the ministry say
             # about that?": the question is asked of the sentence before.
             joined_pair = f"{sentences[n - 1]} {sentence}"
@@ -121,13 +122,12 @@ def clauses(text: str, languages: Sequence[Language]) -> list[Clause]:
     return list(found.values())
 
 
-def _points_back(sentence: str, asking: frozenset[str], languages: Sequence[Language]) -> bool:
+def _points_back(sentence: str, pointers: frozenset[str]) -> bool:
     """Whether a sentence is a short question about what was just said ("what does the
-    ministry say about *that*?", "bu konuda ne biliyorsun?")."""
+    ministry say about *that*?", "bu konuda ne biliyorsun?"): one of ``pointers`` in it."""
     if not sentence.rstrip().endswith("?"):
         return False
     words = [t.word for t in tokenize(sentence)]
-    pointers = frozenset().union(*(lang.pronouns | lang.demonstratives for lang in languages))
     return len(words) <= _BACK_WORDS and any(w in pointers for w in words)
 
 

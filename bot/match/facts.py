@@ -262,12 +262,7 @@ class Facts:
             for text, found in zip(intent.phrases[code], phrases, strict=True):
                 for side in self._flow(tokenize(text), analyzer.language, found):
                     votes[side] = votes.get(side, 0) + 1
-        flow = set()
-        for country in self.lexicon.roles:
-            src, dst = votes.get((country, "src"), 0), votes.get((country, "dst"), 0)
-            if max(src, dst) >= 2 and max(src, dst) >= 2 * min(src, dst):
-                flow.add((country, "src" if src > dst else "dst"))
-        return frozenset(flow)
+        return frozenset(self._sides(votes).items())
 
     def _direction(self, intent_id: str) -> dict[str, str]:
         votes: dict[tuple[str, str], int] = {}
@@ -276,12 +271,16 @@ class Facts:
                 if found.role is not None and found.term.text in self.lexicon.roles:
                     key = (found.term.text, found.role)
                     votes[key] = votes.get(key, 0) + 1
-        direction: dict[str, str] = {}
+        return self._sides(votes)
+
+    def _sides(self, votes: Mapping[tuple[str, str], int]) -> dict[str, str]:
+        """Each country's side by its phrases' votes: at least two, and twice the other side's."""
+        sides: dict[str, str] = {}
         for country in self.lexicon.roles:
             src, dst = votes.get((country, "src"), 0), votes.get((country, "dst"), 0)
             if max(src, dst) >= 2 and max(src, dst) >= 2 * min(src, dst):
-                direction[country] = "src" if src > dst else "dst"
-        return direction
+                sides[country] = "src" if src > dst else "dst"
+        return sides
 
     # -- cards --------------------------------------------------------------------
 
@@ -455,7 +454,7 @@ class Facts:
             flow.add((other, "dst" if role == "src" else "src"))
         return frozenset(flow)
 
-    def subject_words(self, text: str, lang: str) -> str:
+    def subject_words(self, text: str) -> str:
         """The words of ``text`` that name a person, place, organisation or subject (not one
         of the two countries), as written: what "it" stands for in the next question."""
         tokens = tokenize(text)
