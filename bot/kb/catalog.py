@@ -124,6 +124,8 @@ class Intent:
     answer_kinds: frozenset[str] = frozenset()
     #: The answer before its values are filled in, per language.
     templates: dict[str, str] = field(default_factory=dict)
+    #: The line each phrase is written on, per language, in the order of ``phrases``.
+    phrase_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def is_smalltalk(self) -> bool:
@@ -623,6 +625,7 @@ class _Reader:
             value_kinds=value_kinds,
             answer_kinds=value_kinds.union(*(self.lexicon.kinds_of(c) for c in named)),
             templates=templates or {},
+            phrase_lines={lang: tuple(n for _, n in items) for lang, items in phrases.items()},
             file=name,
             line=line,
         )

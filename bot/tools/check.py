@@ -17,7 +17,6 @@ from babel.messages.pofile import read_po
 
 from bot.dialogue import Engine
 from bot.kb import Problem
-from bot.kb.yaml import Mapping, Sequence, YamlError, read_yaml
 from bot.lang import tokenize
 from bot.lang.messages import DOMAIN
 from bot.match.facts import FactCard, Frame
@@ -86,28 +85,15 @@ def check_locales(directory: Path, languages: tuple[str, ...] = ("en", "tr")) ->
 
 
 class PhraseLines:
-    """The line each phrase is written on, read back from its intent's file."""
+    """The line each phrase is written on, as the loader read it."""
 
     def __init__(self, engine: Engine) -> None:
-        self._lines: dict[tuple[str, str, str], int] = {}
-        directory = engine.catalog.directory
-        for file in sorted({intent.file for intent in engine.intents}):
-            try:
-                data = read_yaml(directory / file)
-            except (OSError, YamlError):
-                continue
-            for item in data.get("intents", ()) if isinstance(data, Mapping) else ():
-                if isinstance(item, Mapping):
-                    self._read(str(item.get("id")), item.get("phrases"))
-
-    def _read(self, intent_id: str, phrases: object) -> None:
-        if not isinstance(phrases, Mapping):
-            return
-        for lang, items in phrases.items():
-            if isinstance(items, Sequence):
-                for text, line in zip(items, items.item_lines, strict=True):
-                    if isinstance(text, str):
-                        self._lines.setdefault((intent_id, lang, text), line)
+        self._lines = {
+            (intent.id, lang, text): line
+            for intent in engine.intents
+            for lang, texts in intent.phrases.items()
+            for text, line in zip(texts, intent.phrase_lines.get(lang, ()), strict=False)
+        }
 
     def of(self, engine: Engine, intent_id: str, lang: str, phrase: str) -> Problem:
         """Where a phrase is written, as a problem's place (its intent's line if unknown)."""
